@@ -1,0 +1,247 @@
+/* vpio switch: a VALE-like learning L2 switch in user space, netmap-style rings.
+ *
+ * A switch is a named shared-memory arena, /dev/shm/vpio-<switch>, created by
+ * the first process that opens a port on it (no daemon). A port is named
+ * "<switch>:<port>", e.g. "vale0:p1"; names are 1..31 characters of
+ * [A-Za-z0-9_.-]. Each port has one TX ring and one RX ring of
+ * VPIO_SW_RING_SLOTS slots; each slot owns one fixed VPIO_SW_BUF_SIZE buffer.
+ * Frames longer than one buffer use several consecutive slots, all but the
+ * last flagged VPIO_SLOT_MOREFRAG (at most VPIO_SW_MAX_FRAGS slots, i.e.
+ * VPIO_SW_MAX_FRAME bytes).
+ *
+ * Forwarding runs in the sender's thread (vpio_port_txsync or
+ * vpio_port_send_batch), in batches of up to VPIO_SW_BATCH packets: learn the
+ * source MAC, look up the destination, group per destination port, then per
+ * destination: take its RX lock, copy into free slots, publish (advance the
+ * port's published tail), unlock, wake the receiver if it sleeps. Broadcast,
+ * multicast and unknown unicast are flooded to every other port. A frame that
+ * does not fit in a destination RX ring is dropped there and counted in that
+ * port's rx_drops. Frames addressed to the sending port itself are dropped.
+ *
+ * RING INVARIANTS (the netmap rules, stated once):
+ *  - Indices are slot numbers in [0, VPIO_SW_RING_SLOTS); "next" wraps.
+ *  - The slots in [head, tail) belong to the user (the port's owner process),
+ *    the others to the switch. One slot is always kept empty, so at most
+ *    VPIO_SW_RING_SLOTS - 1 slots are ever owned by the user.
+ *  - The user may only move head and cur forward, within [head, tail], and
+ *    cur must not be behind head. head..cur are the slots the user finished,
+ *    cur is also the wake-up point: a blocking wait returns once tail != cur.
+ *  - tail is written only by the sync calls, never asynchronously: between
+ *    two syncs the user's view of the ring is stable.
+ *  - TX: the user fills slots from head (buffer, len, flags), advances
+ *    head/cur past them and calls vpio_port_txsync, which forwards every
+ *    frame in [old head, head) and gives all slots back (tail = head - 1).
+ *    Never stop head in the middle of a MOREFRAG chain: an unterminated chain
+ *    is cut (sent up to where head stops, if the frame is long enough) --
+ *    never merged with the next sync's slots.
+ *  - RX: vpio_port_rxsync releases [old head, head) to the switch and moves
+ *    tail to the newest frame published by senders. The user reads slots in
+ *    [head, tail) and advances head/cur past them. A frame's slots are
+ *    always published together.
+ *  - Buffers are fixed per slot: the buffer of slot i of a ring is
+ *    vpio_ring_buf(port, ring, i). The slot's buf_idx field is informational
+ *    (written by the switch); no reader ever uses it to address memory.
+ *    There is no zero-copy buffer swapping (no "buffer changed" flag).
+ *
+ * SHARED STATE AND WHO WRITES / READS IT (arena layout: see docs/switch.md):
+ *  - struct vpio_ring (header + slots), TX and RX: written by the owner
+ *    process only (the application and its sync calls) -- except RX slots in
+ *    the switch's part [tail, head - 1), which senders write under the RX
+ *    lock before publishing them. Read by the owner; senders read RX head.
+ *  - Port record (struct vpio_sw_port): name/owner/state written under the
+ *    switch's port lock by the process attaching or reclaiming the port;
+ *    rx_hwtail (published index), rx_lock, rx_wake_seq, rx_* counters written
+ *    by senders under rx_lock; rx_need_wake written by the owner; tx_*
+ *    counters written by the owner's forwarding path. All read by anyone.
+ *  - MAC table: written by any sender (learning, lock-free word stores),
+ *    read by any sender.
+ *  - Header: written once by the creator before it publishes `ready`; read
+ *    (validated against this build's constants) by every attacher.
+ *  Every reader validates what it reads (indices, lengths, port ids, lock
+ *  owners): a crashed or hostile peer can make packets drop or be corrupted,
+ *  but never crashes, hangs or makes another process access memory outside
+ *  the arena. Locks in the arena are owner-pid spin locks with bounded waits;
+ *  a lock whose holder died is taken over. A port whose owner died is
+ *  reclaimed (by the next attach, by vpio_switch_info, and by live senders
+ *  about once a second); the rest of the switch keeps forwarding.
+ *
+ * Threads: a struct vpio_port is used by one thread at a time (per direction:
+ * TX calls from one thread and RX calls from another one is fine). Different
+ * ports may be used concurrently by any threads and processes.
+ *
+ * Return convention: functions returning int return >= 0 on success and a
+ * negative errno value on failure.
+ */
+#ifndef VPIO_SWITCH_H
+#define VPIO_SWITCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- Limits (compile-time; every process of a switch uses the same) ---- */
+#define VPIO_SW_MAX_PORTS 64      /* ports per switch */
+#define VPIO_SW_RING_SLOTS 1024   /* slots per ring (power of two) */
+#define VPIO_SW_BUF_SIZE 2048     /* bytes per slot buffer */
+#define VPIO_SW_MAX_FRAGS 8       /* slots per frame at most */
+#define VPIO_SW_MAX_FRAME (VPIO_SW_MAX_FRAGS * VPIO_SW_BUF_SIZE)
+#define VPIO_SW_MIN_FRAME 14      /* an Ethernet header; shorter frames are dropped */
+#define VPIO_SW_BATCH 512         /* packets forwarded per internal batch */
+#define VPIO_SW_NAME_MAX 32       /* switch or port name, including the NUL */
+#define VPIO_SW_MAC_ENTRIES 1024  /* learning table entries (direct-mapped) */
+#define VPIO_SW_AGE_MS 300000     /* default MAC aging time */
+
+/* ---- Slots and rings (in the arena) ---- */
+#define VPIO_SLOT_MOREFRAG 0x0001 /* another slot of the same frame follows */
+
+struct vpio_slot {
+    uint32_t buf_idx; /* informational: global buffer number (switch writes) */
+    uint16_t len;     /* bytes in this slot's buffer, <= VPIO_SW_BUF_SIZE */
+    uint16_t flags;   /* VPIO_SLOT_* */
+};
+
+struct vpio_ring {
+    uint32_t head;      /* owner writes: first slot the user still owns */
+    uint32_t cur;       /* owner writes: wake-up point, head <= cur <= tail */
+    uint32_t tail;      /* owner's sync calls write: end of the user's slots */
+    uint32_t num_slots; /* creator writes once: VPIO_SW_RING_SLOTS */
+    uint32_t buf_size;  /* creator writes once: VPIO_SW_BUF_SIZE */
+    uint32_t dir;       /* creator writes once: 0 = TX, 1 = RX */
+    uint8_t pad_[40];
+    struct vpio_slot slot[VPIO_SW_RING_SLOTS];
+};
+
+static inline uint32_t vpio_ring_next(uint32_t i)
+{
+    return (i + 1) & (VPIO_SW_RING_SLOTS - 1);
+}
+
+/* Slots from a to b (exclusive), going forward, wrapping: (b - a) mod N. */
+static inline uint32_t vpio_ring_dist(uint32_t a, uint32_t b)
+{
+    return (b - a) & (VPIO_SW_RING_SLOTS - 1);
+}
+
+/* Slots available to the user from cur: RX frames' slots to read, or TX
+ * slots free to fill. Reads only ring fields the owner itself writes. */
+static inline uint32_t vpio_ring_space(const struct vpio_ring *r)
+{
+    return vpio_ring_dist(r->cur, r->tail);
+}
+
+/* ---- Ports ---- */
+struct vpio_port; /* process-local handle */
+
+/* Attach to port "switch:port", creating the switch arena if needed. The
+ * port name must not be in use by a live process (-EBUSY); a port whose
+ * owner died is taken over. flags: 0 (reserved). */
+int vpio_port_open(struct vpio_port **out, const char *ifname, unsigned flags);
+/* Detach: the port becomes free, its learned MACs are forgotten. */
+void vpio_port_close(struct vpio_port *p);
+
+const char *vpio_port_name(const struct vpio_port *p); /* "switch:port" */
+int vpio_port_id(const struct vpio_port *p);          /* 0..VPIO_SW_MAX_PORTS-1 */
+
+struct vpio_ring *vpio_port_txring(struct vpio_port *p);
+struct vpio_ring *vpio_port_rxring(struct vpio_port *p);
+/* Buffer of slot i (masked to the ring size) of one of p's two rings; NULL
+ * if r is not one of them. VPIO_SW_BUF_SIZE bytes. */
+void *vpio_ring_buf(struct vpio_port *p, const struct vpio_ring *r, uint32_t i);
+
+/* Forward every frame in [previous head, head) of the TX ring, then give all
+ * slots back to the user (tail = head - 1). Invalid slots (len 0 or over the
+ * buffer size, frames too short or too long) are dropped and counted in
+ * tx_errs; a corrupted head resets the ring. Returns the number of frames
+ * delivered to at least one port. */
+int vpio_port_txsync(struct vpio_port *p);
+
+/* Give [previous head, head) of the RX ring back to the switch and move tail
+ * to the last published frame. Returns the number of slots in [cur, tail).
+ * A head/cur outside [previous head, tail] resets them (counted in rx_errs). */
+int vpio_port_rxsync(struct vpio_port *p);
+
+#define VPIO_POLL_RX 0x1 /* wait until the RX ring has slots past cur */
+#define VPIO_POLL_TX 0x2 /* wait until the TX ring has free slots (always: the
+                            switch drains TX synchronously in txsync) */
+/* rxsync, then sleep (futex in the arena) until the event holds or
+ * timeout_ms passes (-1 = forever, 0 = don't wait). Spins briefly before
+ * sleeping. Returns the events that hold (0 on timeout). */
+int vpio_port_poll(struct vpio_port *p, int events, int timeout_ms);
+
+/* A frame to send: either one buffer (iovcnt == 0: data, len) or the
+ * concatenation of iov[0..iovcnt). */
+struct vpio_pkt {
+    const void *data;
+    uint32_t len;
+    uint32_t iovcnt;
+    const struct iovec *iov;
+};
+
+/* Forward n frames straight from the caller's memory (no TX ring copy):
+ * this is what a device model's transmit path calls. Returns the number of
+ * frames delivered to at least one port; the others (n - result) were
+ * dropped and are counted in tx_drops / tx_errs. Bounded work: never
+ * blocks longer than a bounded lock wait per destination. */
+unsigned vpio_port_send_batch(struct vpio_port *p, const struct vpio_pkt *pkts, unsigned n);
+
+/* A receive buffer for vpio_port_recv_batch. */
+struct vpio_rxpkt {
+    void *buf;    /* caller's buffer */
+    uint32_t cap; /* its size */
+    uint32_t len; /* out: frame length (a frame over cap is dropped: rx_errs) */
+};
+/* Copy out up to n received frames (reassembling MOREFRAG chains) and
+ * release their slots; does not wait (use vpio_port_poll). Returns the
+ * number of frames copied. Do not mix with direct use of the RX ring
+ * without an rxsync in between. */
+unsigned vpio_port_recv_batch(struct vpio_port *p, struct vpio_rxpkt *pkts, unsigned n);
+
+/* Counters of one port (read from the arena: informational). */
+struct vpio_port_stats {
+    uint64_t tx_pkts, tx_bytes; /* frames sent by the port, delivered to >= 1 port */
+    uint64_t tx_drops;          /* frames sent by the port delivered nowhere */
+    uint64_t tx_errs;           /* invalid frames / slots sent by the port */
+    uint64_t rx_pkts, rx_bytes; /* frames put in the port's RX ring */
+    uint64_t rx_drops;          /* frames for the port dropped: RX ring full / locked */
+    uint64_t rx_errs;           /* corruption seen on the port's RX state */
+};
+int vpio_port_stats(struct vpio_port *p, struct vpio_port_stats *st);
+
+/* ---- Switches (for tools) ---- */
+struct vpio_switch_port_info {
+    int id;
+    char name[VPIO_SW_NAME_MAX]; /* port name, without "switch:" */
+    int32_t pid;                 /* owner */
+    int alive;                   /* owner process exists */
+    uint32_t rx_pending;         /* published frames' slots not yet released */
+    struct vpio_port_stats st;
+};
+struct vpio_switch_info {
+    char name[VPIO_SW_NAME_MAX];
+    int32_t creator_pid;
+    uint64_t arena_bytes;
+    unsigned mac_entries; /* valid, unexpired learned MACs */
+    unsigned nports;
+    struct vpio_switch_port_info port[VPIO_SW_MAX_PORTS];
+};
+
+/* Names of existing switches (from /dev/shm/vpio-*), up to max; returns the
+ * number found (may exceed max). */
+int vpio_switch_list(char (*names)[VPIO_SW_NAME_MAX], int max);
+/* Snapshot of a switch (attaches without taking a port; reclaims ports of
+ * dead owners). -ENOENT if it does not exist, -EPROTO if it is not a valid
+ * arena. */
+int vpio_switch_info(const char *sw, struct vpio_switch_info *info);
+/* Remove a switch's arena. Refused with -EBUSY while a port has a live owner
+ * unless force. Processes still attached keep their mapping. */
+int vpio_switch_remove(const char *sw, int force);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
