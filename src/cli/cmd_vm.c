@@ -1,0 +1,46 @@
+/* vpio vm: boot a PVH kernel under KVM and run it to its exit. */
+#include <stdio.h>
+
+#include "commands.h"
+#include "vm_args.h"
+#include "vmm/vm.h"
+
+int cmd_vm(int argc, char **argv)
+{
+    struct vm_args args;
+    char err[256];
+    if (vm_args_parse(argc, argv, &args, err, sizeof(err)) < 0) {
+        fprintf(stderr, "vpio vm: %s\n", err);
+        return VM_EXIT_USAGE;
+    }
+    if (args.help) {
+        fputs(vm_usage, stdout);
+        return 0;
+    }
+    if (args.nic_count > 0) {
+        fprintf(stderr, "vpio vm: --nic: no NIC model is built into this vpio yet\n");
+        return VM_EXIT_USAGE;
+    }
+    struct vm_image image;
+    int status = vm_image_read(&image, args.vm.kernel, args.vm.mem_size, err, sizeof(err));
+    if (status) {
+        fprintf(stderr, "vpio vm: %s\n", err);
+        return status;
+    }
+    static struct vm vm; /* large; and the timeout handler refers to its kvm_run */
+    status = vm_create(&vm, &args.vm);
+    if (status == 0)
+        status = vm_load_kernel(&vm, &image, args.vm.cmdline);
+    vm_image_free(&image);
+    if (status == 0) {
+        status = vm_run(&vm, args.vm.timeout_s);
+        if (status % 2 == 0)
+            fprintf(stderr, "vpio vm: %s\n", vm.err);
+        if (args.vm.stats)
+            vm_print_stats(&vm, stderr);
+    } else {
+        fprintf(stderr, "vpio vm: %s\n", vm.err);
+    }
+    vm_destroy(&vm);
+    return status;
+}

@@ -1,0 +1,42 @@
+/* vpio: dispatcher over the subcommands (one file each, see commands.h). */
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+
+struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+};
+
+static const struct command commands[] = {
+    {"vm", cmd_vm, "run a virtual machine (KVM) from a PVH kernel image"},
+    /* more subcommands: add one line each, keep the table sorted by use */
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: vpio <command> [options]   (vpio <command> --help for its options)\n\n"
+                 "commands:\n");
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        if (!strcmp(argv[1], commands[i].name))
+            return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "vpio: unknown command '%s'\n", argv[1]);
+    usage(stderr);
+    return 2;
+}

@@ -1,0 +1,34 @@
+/* libFuzzer: `vpio vm` command lines. The input is split at NUL bytes into
+ * arguments; parsing must never crash, whatever they are. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/vm_args.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    char *copy = malloc(size + 1);
+    memcpy(copy, data, size);
+    copy[size] = 0;
+    char *argv[64];
+    int argc = 0;
+    argv[argc++] = "vm";
+    for (size_t i = 0; i <= size && argc < 63;) {
+        argv[argc++] = copy + i;
+        i += strlen(copy + i) + 1;
+    }
+    argv[argc] = NULL;
+    struct vm_args args;
+    char err[256];
+    if (vm_args_parse(argc, argv, &args, err, sizeof(err)) == 0 && !args.help) {
+        if (!args.vm.kernel || args.vm.mem_size < VM_MIN_MEM || args.vm.mem_size > VM_MAX_MEM)
+            abort();
+    }
+    uint64_t v;
+    parse_size(copy, &v);
+    double d;
+    parse_seconds(copy, &d);
+    free(copy);
+    return 0;
+}

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Runs every unit test binary (cmocka) and every integration script, then
+# prints one summary line: "N passed, N failed, N skipped".
+#
+# Integration scripts (tests/integration/*.sh) report each check on stdout as
+#   PASS <name> | FAIL <name>: <why> | SKIP <name>: <why>
+# and exit non-zero if anything failed. A script that exits non-zero without
+# printing a FAIL line is counted as one failure.
+set -u
+BUILD=${BUILD:-build}
+export BUILD
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+passed=0 failed=0 skipped=0
+failures=()
+log_dir="$BUILD/test-logs"
+mkdir -p "$log_dir"
+
+for t in "$BUILD"/tests/test_*; do
+    [ -x "$t" ] || continue
+    name=$(basename "$t")
+    out="$log_dir/$name.log"
+    "$t" >"$out" 2>&1
+    rc=$?
+    p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$out" | tail -n 1)
+    f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$out" | tail -n 1)
+    p=${p:-0}; f=${f:-0}
+    if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+    passed=$((passed + p)); failed=$((failed + f))
+    if [ "$f" -ne 0 ]; then
+        failures+=("$name")
+        echo "FAIL unit/$name (log: $out)"
+        sed -n '/FAILED\|ERROR\|Failure\|error:/p' "$out" | head -n 20
+    else
+        echo "PASS unit/$name ($p cases)"
+    fi
+done
+
+for s in tests/integration/*.sh; do
+    [ -f "$s" ] || continue
+    name=$(basename "$s" .sh)
+    out="$log_dir/$name.log"
+    bash "$s" >"$out" 2>&1
+    rc=$?
+    p=$(grep -c '^PASS ' "$out"); f=$(grep -c '^FAIL ' "$out"); k=$(grep -c '^SKIP ' "$out")
+    if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+        f=1
+        echo "FAIL integration/$name: exit status $rc without a FAIL line"
+    fi
+    grep -E '^(PASS|FAIL|SKIP) ' "$out" | sed "s|^|  [$name] |"
+    if [ "$f" -ne 0 ]; then
+        failures+=("$name")
+        echo "  (log: $out)"; tail -n 30 "$out" | sed 's/^/    | /'
+    fi
+    passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + k))
+done
+
+if [ "$skipped" -gt 0 ]; then
+    echo "NOTE: $skipped check(s) SKIPPED (see SKIP lines above) — they did not run and did not pass."
+fi
+echo "$passed $failed $skipped" >"$BUILD/test-summary"
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]
