@@ -1,0 +1,7 @@
+/* The applications the command line can name (first word or app=NAME). */
+#include "apps.h"
+
+const struct app apps[] = {
+    { "selftest", "selftest [hz=N]", selftest_main },
+};
+const int napps = sizeof(apps) / sizeof(apps[0]);

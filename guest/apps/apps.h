@@ -1,0 +1,5 @@
+#ifndef GUEST_APPS_H
+#define GUEST_APPS_H
+#include "kernel.h"
+int selftest_main(const struct cmdline *cl);
+#endif
