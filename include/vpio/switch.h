@@ -85,16 +85,16 @@ extern "C" {
 #endif
 
 /* ---- Limits (compile-time; every process of a switch uses the same) ---- */
-#define VPIO_SW_MAX_PORTS 64      /* ports per switch */
-#define VPIO_SW_RING_SLOTS 1024   /* slots per ring (power of two) */
-#define VPIO_SW_BUF_SIZE 2048     /* bytes per slot buffer */
-#define VPIO_SW_MAX_FRAGS 8       /* slots per frame at most */
+#define VPIO_SW_MAX_PORTS 64    /* ports per switch */
+#define VPIO_SW_RING_SLOTS 1024 /* slots per ring (power of two) */
+#define VPIO_SW_BUF_SIZE 2048   /* bytes per slot buffer */
+#define VPIO_SW_MAX_FRAGS 8     /* slots per frame at most */
 #define VPIO_SW_MAX_FRAME (VPIO_SW_MAX_FRAGS * VPIO_SW_BUF_SIZE)
-#define VPIO_SW_MIN_FRAME 14      /* an Ethernet header; shorter frames are dropped */
-#define VPIO_SW_BATCH 512         /* packets forwarded per internal batch */
-#define VPIO_SW_NAME_MAX 32       /* switch or port name, including the NUL */
-#define VPIO_SW_MAC_ENTRIES 1024  /* learning table entries (direct-mapped) */
-#define VPIO_SW_AGE_MS 300000     /* default MAC aging time */
+#define VPIO_SW_MIN_FRAME 14     /* an Ethernet header; shorter frames are dropped */
+#define VPIO_SW_BATCH 512        /* packets forwarded per internal batch */
+#define VPIO_SW_NAME_MAX 32      /* switch or port name, including the NUL */
+#define VPIO_SW_MAC_ENTRIES 1024 /* learning table entries (direct-mapped) */
+#define VPIO_SW_AGE_MS 300000    /* default MAC aging time */
 
 /* ---- Slots and rings (in the arena) ---- */
 #define VPIO_SLOT_MOREFRAG 0x0001 /* another slot of the same frame follows */
@@ -145,7 +145,7 @@ int vpio_port_open(struct vpio_port **out, const char *ifname, unsigned flags);
 void vpio_port_close(struct vpio_port *p);
 
 const char *vpio_port_name(const struct vpio_port *p); /* "switch:port" */
-int vpio_port_id(const struct vpio_port *p);          /* 0..VPIO_SW_MAX_PORTS-1 */
+int vpio_port_id(const struct vpio_port *p);           /* 0..VPIO_SW_MAX_PORTS-1 */
 
 struct vpio_ring *vpio_port_txring(struct vpio_port *p);
 struct vpio_ring *vpio_port_rxring(struct vpio_port *p);
@@ -166,8 +166,9 @@ int vpio_port_txsync(struct vpio_port *p);
 int vpio_port_rxsync(struct vpio_port *p);
 
 #define VPIO_POLL_RX 0x1 /* wait until the RX ring has slots past cur */
-#define VPIO_POLL_TX 0x2 /* wait until the TX ring has free slots (always: the
-                            switch drains TX synchronously in txsync) */
+#define VPIO_POLL_TX                                                                               \
+    0x2 /* wait until the TX ring has free slots (always: the                                      \
+           switch drains TX synchronously in txsync) */
 /* rxsync, then sleep (futex in the arena) until the event holds or
  * timeout_ms passes (-1 = forever, 0 = don't wait). Spins briefly before
  * sleeping. Returns the events that hold (0 on timeout). */

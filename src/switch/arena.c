@@ -1,0 +1,375 @@
+/* The switch arena: creation / attach by name, validation, the owner-tid
+ * locks and the reclaiming of ports whose owner died.
+ *
+ * Creation protocol: shm_open(O_CREAT | O_EXCL) decides the creator; it sizes
+ * the file, initialises everything and only then stores hdr->ready (release).
+ * Others wait (bounded) for the size and the ready word; a creator that died
+ * before publishing leaves a stale file that the next attacher removes and
+ * recreates. The header is validated against this build's constants and
+ * never trusted afterwards: every offset and limit is a compile-time
+ * constant of this process. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "switch/sw_internal.h"
+
+_Static_assert(sizeof(struct vpio_sw_hdr) <= SW_HDR_SIZE, "header too large");
+_Static_assert(sizeof(struct vpio_sw_port) == 256, "port record layout");
+_Static_assert(sizeof(struct vpio_ring) % 64 == 0, "ring layout");
+_Static_assert((VPIO_SW_RING_SLOTS & (VPIO_SW_RING_SLOTS - 1)) == 0, "ring size power of 2");
+
+static uint64_t mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+int sw_pid_alive(int32_t pid)
+{
+    if (pid <= 0)
+        return 0;
+    if (kill(pid, 0) == 0)
+        return 1;
+    return errno == EPERM;
+}
+
+static uint32_t my_tid(void)
+{
+    static __thread uint32_t tid;
+    if (!tid)
+        tid = (uint32_t)gettid();
+    return tid;
+}
+
+int sw_lock(uint32_t *w, unsigned max_wait_us)
+{
+    uint32_t me = my_tid();
+    uint64_t start = 0;
+    for (unsigned spin = 0;; spin++) {
+        uint32_t cur = 0;
+        if (__atomic_compare_exchange_n(w, &cur, me, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+            return 0;
+        if ((spin & 63) == 63) {
+            /* Holder dead (or garbage, or "us": we never nest)? take over. */
+            if (cur == me || (int32_t)cur <= 0 || !sw_pid_alive((int32_t)cur)) {
+                if (__atomic_compare_exchange_n(w, &cur, me, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+                    return 1;
+                continue;
+            }
+            uint64_t now = mono_us();
+            if (!start)
+                start = now;
+            else if (now - start >= max_wait_us)
+                return -ETIMEDOUT;
+            sched_yield();
+        } else {
+            __builtin_ia32_pause();
+        }
+    }
+}
+
+void sw_unlock(uint32_t *w)
+{
+    uint32_t me = my_tid();
+    __atomic_compare_exchange_n(w, &me, 0, 0, __ATOMIC_RELEASE, __ATOMIC_RELAXED);
+}
+
+int sw_valid_name(const char *s)
+{
+    size_t n = 0;
+    for (; s[n]; n++) {
+        char c = s[n];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '.' || c == '-'))
+            return 0;
+        if (n + 1 >= VPIO_SW_NAME_MAX)
+            return 0;
+    }
+    return n > 0 && strcmp(s, ".") && strcmp(s, "..");
+}
+
+static void shm_path(char *out, size_t cap, const char *sw)
+{
+    snprintf(out, cap, "/vpio-%s", sw);
+}
+
+static void init_arena(uint8_t *base, const char *sw)
+{
+    struct vpio_sw_hdr *h = (struct vpio_sw_hdr *)base;
+    h->magic = VPIO_SW_MAGIC;
+    h->version = VPIO_SW_VERSION;
+    h->arena_size = SW_ARENA_SIZE;
+    h->max_ports = VPIO_SW_MAX_PORTS;
+    h->ring_slots = VPIO_SW_RING_SLOTS;
+    h->buf_size = VPIO_SW_BUF_SIZE;
+    h->mac_entries = VPIO_SW_MAC_ENTRIES;
+    h->mac_ofs = SW_MAC_OFS;
+    h->ports_ofs = SW_PORTS_OFS;
+    h->rings_ofs = SW_RINGS_OFS;
+    h->bufs_ofs = SW_BUFS_OFS;
+    h->creator_pid = getpid();
+    h->age_ms = VPIO_SW_AGE_MS;
+    snprintf(h->name, sizeof h->name, "%s", sw);
+    /* The file is fresh (zero-filled): ports FREE, MAC table empty. Ring
+     * headers are set when a port is attached. */
+    __atomic_store_n(&h->ready, VPIO_SW_READY, __ATOMIC_RELEASE);
+}
+
+static int validate_hdr(const struct vpio_sw_hdr *h)
+{
+    if (h->magic != VPIO_SW_MAGIC || h->version != VPIO_SW_VERSION ||
+        h->arena_size != SW_ARENA_SIZE || h->max_ports != VPIO_SW_MAX_PORTS ||
+        h->ring_slots != VPIO_SW_RING_SLOTS || h->buf_size != VPIO_SW_BUF_SIZE ||
+        h->mac_entries != VPIO_SW_MAC_ENTRIES || h->mac_ofs != SW_MAC_OFS ||
+        h->ports_ofs != SW_PORTS_OFS || h->rings_ofs != SW_RINGS_OFS || h->bufs_ofs != SW_BUFS_OFS)
+        return -EPROTO;
+    return 0;
+}
+
+static int map_fd(struct sw_arena *a, int fd)
+{
+    void *m = mmap(NULL, SW_ARENA_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (m == MAP_FAILED)
+        return -errno;
+    a->base = m;
+    a->size = SW_ARENA_SIZE;
+    a->hdr = (struct vpio_sw_hdr *)a->base;
+    a->mac = (struct vpio_sw_mac *)(a->base + SW_MAC_OFS);
+    a->ports = (struct vpio_sw_port *)(a->base + SW_PORTS_OFS);
+    return 0;
+}
+
+/* Wait (bounded) for a peer-created arena to be sized and published. */
+static int wait_ready(struct sw_arena *a, int fd, const char *path)
+{
+    uint64_t t0 = mono_us();
+    struct stat st;
+    for (;;) {
+        if (fstat(fd, &st) < 0)
+            return -errno;
+        if ((uint64_t)st.st_size >= SW_ARENA_SIZE) {
+            if (!a->base) {
+                int rc = map_fd(a, fd);
+                if (rc < 0)
+                    return rc;
+            }
+            if (__atomic_load_n(&a->hdr->ready, __ATOMIC_ACQUIRE) == VPIO_SW_READY)
+                return 0;
+        }
+        if (mono_us() - t0 > 2000000) {
+            /* Stale: the creator died before publishing (or a foreign file). */
+            int32_t creator = a->base ? a->hdr->creator_pid : 0;
+            if (a->base && creator > 0 && sw_pid_alive(creator) && creator != getpid())
+                return -ETIMEDOUT;
+            struct stat st2;
+            char full[PATH_MAX];
+            snprintf(full, sizeof full, "/dev/shm%s", path);
+            if (stat(full, &st2) == 0 && st2.st_ino == st.st_ino && st2.st_dev == st.st_dev)
+                shm_unlink(path);
+            return -EAGAIN;
+        }
+        usleep(1000);
+    }
+}
+
+int sw_arena_open(struct sw_arena *a, const char *sw, int create)
+{
+    char path[64];
+    memset(a, 0, sizeof *a);
+    a->fd = -1;
+    if (!sw_valid_name(sw))
+        return -EINVAL;
+    shm_path(path, sizeof path, sw);
+    snprintf(a->name, sizeof a->name, "%s", sw);
+    for (int attempt = 0; attempt < 4; attempt++) {
+        if (create) {
+            int fd = shm_open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+            if (fd >= 0) {
+                if (ftruncate(fd, (off_t)SW_ARENA_SIZE) < 0) {
+                    int e = -errno;
+                    close(fd);
+                    shm_unlink(path);
+                    return e;
+                }
+                int rc = map_fd(a, fd);
+                if (rc < 0) {
+                    close(fd);
+                    shm_unlink(path);
+                    return rc;
+                }
+                a->fd = fd;
+                init_arena(a->base, sw);
+                a->age_ms = VPIO_SW_AGE_MS;
+                return 0;
+            }
+            if (errno != EEXIST)
+                return -errno;
+        }
+        int fd = shm_open(path, O_RDWR | O_CLOEXEC, 0);
+        if (fd < 0) {
+            if (errno == ENOENT && create)
+                continue; /* removed in between: try to create again */
+            return -errno;
+        }
+        int rc = wait_ready(a, fd, path);
+        if (rc == 0) {
+            a->fd = fd;
+            rc = validate_hdr(a->hdr);
+            if (rc == 0) {
+                uint32_t age = a->hdr->age_ms;
+                a->age_ms = age >= 1 && age <= 86400000u ? age : VPIO_SW_AGE_MS;
+                return 0;
+            }
+            sw_arena_close(a);
+            return rc;
+        }
+        if (a->base)
+            munmap(a->base, a->size);
+        a->base = NULL;
+        close(fd);
+        if (rc != -EAGAIN || !create)
+            return rc == -EAGAIN ? -EPROTO : rc;
+    }
+    return -EAGAIN;
+}
+
+void sw_arena_close(struct sw_arena *a)
+{
+    if (a->base)
+        munmap(a->base, a->size);
+    if (a->fd >= 0)
+        close(a->fd);
+    a->base = NULL;
+    a->fd = -1;
+}
+
+/* Reclaim ports whose owner died. Takes the port lock (waits at most
+ * wait_ms; skips the reap if the lock is busy). */
+void sw_reap(struct sw_arena *a, int wait_ms)
+{
+    int dead[VPIO_SW_MAX_PORTS], nd = 0;
+    for (unsigned i = 0; i < VPIO_SW_MAX_PORTS; i++) {
+        struct vpio_sw_port *sp = &a->ports[i];
+        uint32_t st = __atomic_load_n(&sp->state, __ATOMIC_ACQUIRE);
+        if (st != SW_PORT_FREE && !sw_pid_alive(__atomic_load_n(&sp->pid, __ATOMIC_RELAXED)))
+            dead[nd++] = (int)i;
+    }
+    if (!nd || sw_lock(&a->hdr->port_lock, (unsigned)wait_ms * 1000u) < 0)
+        return;
+    for (int k = 0; k < nd; k++) {
+        struct vpio_sw_port *sp = &a->ports[dead[k]];
+        if (__atomic_load_n(&sp->state, __ATOMIC_ACQUIRE) == SW_PORT_FREE || sw_pid_alive(sp->pid))
+            continue;
+        int locked = sw_lock(&sp->rx_lock, 20000) >= 0;
+        __atomic_store_n(&sp->state, SW_PORT_FREE, __ATOMIC_RELEASE);
+        if (locked)
+            sw_unlock(&sp->rx_lock);
+        sw_mac_forget_port(a, (unsigned)dead[k]);
+    }
+    sw_unlock(&a->hdr->port_lock);
+}
+
+int vpio_switch_list(char (*names)[VPIO_SW_NAME_MAX], int max)
+{
+    DIR *d = opendir("/dev/shm");
+    if (!d)
+        return -errno;
+    int n = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (strncmp(de->d_name, "vpio-", 5) || !sw_valid_name(de->d_name + 5))
+            continue;
+        if (n < max)
+            snprintf(names[n], VPIO_SW_NAME_MAX, "%s", de->d_name + 5);
+        n++;
+    }
+    closedir(d);
+    /* sort the returned names */
+    int m = n < max ? n : max;
+    for (int i = 1; i < m; i++)
+        for (int j = i; j > 0 && strcmp(names[j - 1], names[j]) > 0; j--) {
+            char t[VPIO_SW_NAME_MAX];
+            memcpy(t, names[j], sizeof t);
+            memcpy(names[j], names[j - 1], sizeof t);
+            memcpy(names[j - 1], t, sizeof t);
+        }
+    return n;
+}
+
+static void read_stats(const struct vpio_sw_port *sp, struct vpio_port_stats *st)
+{
+    st->tx_pkts = __atomic_load_n(&sp->tx_pkts, __ATOMIC_RELAXED);
+    st->tx_bytes = __atomic_load_n(&sp->tx_bytes, __ATOMIC_RELAXED);
+    st->tx_drops = __atomic_load_n(&sp->tx_drops, __ATOMIC_RELAXED);
+    st->tx_errs = __atomic_load_n(&sp->tx_errs, __ATOMIC_RELAXED);
+    st->rx_pkts = __atomic_load_n(&sp->rx_pkts, __ATOMIC_RELAXED);
+    st->rx_bytes = __atomic_load_n(&sp->rx_bytes, __ATOMIC_RELAXED);
+    st->rx_drops = __atomic_load_n(&sp->rx_drops, __ATOMIC_RELAXED);
+    st->rx_errs = __atomic_load_n(&sp->rx_errs, __ATOMIC_RELAXED);
+}
+
+void sw_read_stats(const struct vpio_sw_port *sp, struct vpio_port_stats *st)
+{
+    read_stats(sp, st);
+}
+
+int vpio_switch_info(const char *sw, struct vpio_switch_info *info)
+{
+    struct sw_arena a;
+    int rc = sw_arena_open(&a, sw, 0);
+    if (rc < 0)
+        return rc;
+    sw_reap(&a, 100);
+    memset(info, 0, sizeof *info);
+    snprintf(info->name, sizeof info->name, "%s", sw);
+    info->creator_pid = a.hdr->creator_pid;
+    info->arena_bytes = a.size;
+    info->mac_entries = sw_mac_count(&a, sw_now_ms());
+    for (unsigned i = 0; i < VPIO_SW_MAX_PORTS; i++) {
+        struct vpio_sw_port *sp = &a.ports[i];
+        if (__atomic_load_n(&sp->state, __ATOMIC_ACQUIRE) == SW_PORT_FREE)
+            continue;
+        struct vpio_switch_port_info *pi = &info->port[info->nports++];
+        pi->id = (int)i;
+        memcpy(pi->name, sp->name, VPIO_SW_NAME_MAX);
+        pi->name[VPIO_SW_NAME_MAX - 1] = 0;
+        pi->pid = sp->pid;
+        pi->alive = sw_pid_alive(pi->pid);
+        pi->rx_pending = vpio_ring_dist(__atomic_load_n(&sp->rx_hwcur, __ATOMIC_RELAXED),
+                                        __atomic_load_n(&sp->rx_hwtail, __ATOMIC_RELAXED));
+        read_stats(sp, &pi->st);
+    }
+    sw_arena_close(&a);
+    return 0;
+}
+
+int vpio_switch_remove(const char *sw, int force)
+{
+    char path[64];
+    if (!sw_valid_name(sw))
+        return -EINVAL;
+    shm_path(path, sizeof path, sw);
+    struct vpio_switch_info info;
+    int rc = vpio_switch_info(sw, &info);
+    if (rc == -ENOENT)
+        return rc;
+    if (rc == 0 && !force)
+        for (unsigned i = 0; i < info.nports; i++)
+            if (info.port[i].alive)
+                return -EBUSY;
+    /* rc < 0 other than ENOENT: not a valid arena (stale, foreign): remove */
+    if (shm_unlink(path) < 0)
+        return -errno;
+    return 0;
+}

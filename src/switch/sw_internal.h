@@ -1,0 +1,153 @@
+/* Private layout of the switch arena and the process-local port handle.
+ * Shared with the unit tests, the fuzz target and test tools; applications
+ * use include/vpio/switch.h only. See docs/switch.md for the layout. */
+#ifndef VPIO_SW_INTERNAL_H
+#define VPIO_SW_INTERNAL_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+#include "vpio/switch.h"
+
+#define VPIO_SW_MAGIC 0x3130575354504956ull /* "VIPTSW01" little-endian */
+#define VPIO_SW_VERSION 1u
+#define VPIO_SW_READY 0x59444552u /* "REDY" */
+#define SW_RING_MASK (VPIO_SW_RING_SLOTS - 1)
+
+/* Port states. */
+#define SW_PORT_FREE 0u
+#define SW_PORT_BUSY 1u /* being initialised under the port lock */
+#define SW_PORT_ACTIVE 2u
+
+/* Header: page 0. Written once by the creator, then `ready` (release). */
+struct vpio_sw_hdr {
+    uint64_t magic;
+    uint32_t version;
+    uint32_t ready;
+    uint64_t arena_size;
+    uint32_t max_ports, ring_slots, buf_size, mac_entries;
+    uint64_t mac_ofs, ports_ofs, rings_ofs, bufs_ofs;
+    int32_t creator_pid;
+    uint32_t age_ms;
+    char name[VPIO_SW_NAME_MAX];
+    uint32_t port_lock __attribute__((aligned(64))); /* holder tid, 0 = free */
+};
+
+/* Learning table entry: key = mac48 | (port + 1) << 48 (0 = empty),
+ * stamp = CLOCK_MONOTONIC ms of the last refresh. Any sender writes. */
+struct vpio_sw_mac {
+    uint64_t key;
+    uint64_t stamp_ms;
+};
+
+/* Port record. */
+struct vpio_sw_port {
+    /* line 0: identity; written under hdr->port_lock by attach/detach/reap */
+    uint32_t state;
+    int32_t pid;
+    uint32_t gen;
+    uint32_t pad0_;
+    char name[VPIO_SW_NAME_MAX];
+    uint8_t pad1_[16];
+    /* line 1: sender side of the RX ring; written by senders under rx_lock */
+    uint32_t rx_lock __attribute__((aligned(64))); /* holder tid, 0 = free */
+    uint32_t rx_hwtail;                            /* published: frames in [rx_hwcur, rx_hwtail) */
+    uint32_t rx_wake_seq;                          /* futex word: ++ on each wake */
+    uint32_t pad2_;
+    uint64_t rx_pkts, rx_bytes, rx_drops, rx_errs; /* atomic adds by anyone */
+    /* line 2: owner side of the RX ring; written by the owner's rxsync/poll */
+    uint32_t rx_hwcur __attribute__((aligned(64))); /* released up to here */
+    uint32_t rx_need_wake;                          /* owner sleeps (or is about to) */
+    /* line 3: TX counters, written by the owner's forwarding path */
+    uint64_t tx_pkts __attribute__((aligned(64)));
+    uint64_t tx_bytes, tx_drops, tx_errs;
+} __attribute__((aligned(64)));
+
+/* Layout (all offsets from the arena base). */
+#define SW_HDR_SIZE 4096ul
+#define SW_MAC_OFS SW_HDR_SIZE
+#define SW_PORTS_OFS (SW_MAC_OFS + VPIO_SW_MAC_ENTRIES * sizeof(struct vpio_sw_mac))
+#define SW_RINGS_OFS (SW_PORTS_OFS + VPIO_SW_MAX_PORTS * sizeof(struct vpio_sw_port))
+#define SW_NRINGS (2ul * VPIO_SW_MAX_PORTS)
+#define SW_BUFS_OFS ((SW_RINGS_OFS + SW_NRINGS * sizeof(struct vpio_ring) + 4095ul) & ~4095ul)
+#define SW_NBUFS (SW_NRINGS * VPIO_SW_RING_SLOTS)
+#define SW_ARENA_SIZE (SW_BUFS_OFS + SW_NBUFS * (size_t)VPIO_SW_BUF_SIZE)
+
+/* A mapped arena (process-local). */
+struct sw_arena {
+    int fd;
+    uint8_t *base;
+    size_t size;
+    char name[VPIO_SW_NAME_MAX];
+    struct vpio_sw_hdr *hdr;
+    struct vpio_sw_mac *mac;
+    struct vpio_sw_port *ports;
+    uint32_t age_ms; /* validated copy */
+};
+
+static inline struct vpio_ring *sw_ring(const struct sw_arena *a, unsigned port, unsigned dir)
+{
+    return (struct vpio_ring *)(a->base + SW_RINGS_OFS +
+                                (2ul * port + dir) * sizeof(struct vpio_ring));
+}
+
+static inline uint8_t *sw_buf(const struct sw_arena *a, unsigned port, unsigned dir, uint32_t i)
+{
+    size_t idx = (2ul * port + dir) * VPIO_SW_RING_SLOTS + (i & SW_RING_MASK);
+    return a->base + SW_BUFS_OFS + idx * VPIO_SW_BUF_SIZE;
+}
+
+struct vpio_port {
+    struct sw_arena a;
+    int id;
+    uint32_t gen;
+    char ifname[2 * VPIO_SW_NAME_MAX];
+    struct vpio_sw_port *sp;
+    struct vpio_ring *tx, *rx;
+    uint32_t tx_hwcur;  /* TX: forwarded up to here */
+    uint32_t rx_hwcur;  /* RX: released up to here */
+    uint32_t rx_hwtail; /* RX: tail last given to the user */
+    uint64_t last_reap_ms;
+    uint64_t last_src_key, last_learn_ms;
+    /* forwarding scratch (one batch) */
+    uint16_t dst[VPIO_SW_BATCH];
+    uint32_t len[VPIO_SW_BATCH];
+    uint8_t delivered[VPIO_SW_BATCH];
+    uint16_t cnt[VPIO_SW_MAX_PORTS];
+    uint16_t list[VPIO_SW_MAX_PORTS][VPIO_SW_BATCH];
+    uint16_t flood[VPIO_SW_BATCH];
+    unsigned nflood;
+    /* txsync scratch */
+    struct vpio_pkt txp[VPIO_SW_RING_SLOTS];
+    struct iovec txiov[VPIO_SW_RING_SLOTS];
+};
+
+/* Arena (switch.c). */
+int sw_arena_open(struct sw_arena *a, const char *sw, int create);
+void sw_arena_close(struct sw_arena *a);
+int sw_valid_name(const char *s);
+void sw_reap(struct sw_arena *a, int wait_ms);
+int sw_pid_alive(int32_t pid);
+
+/* Locks in the arena: bounded wait, dead holders taken over. Returns 0 (or 1
+ * if taken over from a dead holder), -ETIMEDOUT. */
+int sw_lock(uint32_t *w, unsigned max_wait_us);
+void sw_unlock(uint32_t *w);
+
+/* MAC table (mac.c). now_ms from sw_now_ms(). */
+uint64_t sw_mac48(const uint8_t *m);
+unsigned sw_mac_hash(uint64_t mac48);
+void sw_mac_learn(struct sw_arena *a, uint64_t mac48, unsigned port, uint64_t now_ms);
+int sw_mac_lookup(const struct sw_arena *a, uint64_t mac48, uint64_t now_ms); /* port or -1 */
+void sw_mac_forget_port(struct sw_arena *a, unsigned port);
+unsigned sw_mac_count(const struct sw_arena *a, uint64_t now_ms);
+
+/* Clock (tests may replace it). */
+extern uint64_t (*sw_now_ms)(void);
+uint64_t sw_clock_ms(void);
+
+/* Forward one batch (n <= VPIO_SW_BATCH) from port p (forward.c). */
+void sw_read_stats(const struct vpio_sw_port *sp, struct vpio_port_stats *st);
+unsigned sw_forward(struct vpio_port *p, const struct vpio_pkt *pkts, unsigned n);
+
+#endif
