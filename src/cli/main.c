@@ -12,6 +12,8 @@ struct command {
 
 static const struct command commands[] = {
     {"vm", cmd_vm, "run a virtual machine (KVM) from a PVH kernel image"},
+    {"pktgen", cmd_pktgen, "send or receive frames on a switch port (like netmap pkt-gen)"},
+    {"switch", cmd_switch, "list switches, their ports and counters; remove a stale one"},
     /* more subcommands: add one line each, keep the table sorted by use */
 };
 
