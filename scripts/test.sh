@@ -42,7 +42,7 @@ for f in build/fuzz/fuzz_*; do
     mkdir -p "build/fuzz/corpus-$n"
     seeds=""
     [ -d "tests/fuzz/seeds/$n" ] && seeds="tests/fuzz/seeds/$n"
-    if "$f" -max_total_time="${FUZZ_SECONDS:-15}" -rss_limit_mb=2048 "build/fuzz/corpus-$n" $seeds \
+    if "$f" -max_total_time="${FUZZ_SECONDS:-15}" -rss_limit_mb=2048 -print_final_stats=1 "build/fuzz/corpus-$n" $seeds \
         >"build/fuzz/$n.log" 2>&1; then
         echo "PASS fuzz/$n ($(grep -o 'stat::number_of_executed_units: [0-9]*' "build/fuzz/$n.log" | awk '{print $2}') runs)"
         total_p=$((total_p + 1))
