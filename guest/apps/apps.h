@@ -2,4 +2,5 @@
 #define GUEST_APPS_H
 #include "kernel.h"
 int selftest_main(const struct cmdline *cl);
+int pktgen_main(const struct cmdline *cl);
 #endif

@@ -1,0 +1,257 @@
+/* The 82540EM driver, ring 3. Register names and bits from the 8254x
+ * Software Developer's Manual; the probe follows what a stock driver does
+ * (Linux e1000: reset, EEPROM MAC, link, rings, filters, interrupts). */
+#include "drivers/e1000.h"
+#include "io.h"
+
+enum {
+    CTRL = 0x0000, STATUS = 0x0008, EERD = 0x0014, ICR = 0x00c0, ITR = 0x00c4,
+    IMS = 0x00d0, IMC = 0x00d8, RCTL = 0x0100, TCTL = 0x0400, TIPG = 0x0410,
+    RDBAL = 0x2800, RDBAH = 0x2804, RDLEN = 0x2808, RDH = 0x2810, RDT = 0x2818,
+    RDTR = 0x2820, RADV = 0x282c, TDBAL = 0x3800, TDBAH = 0x3804, TDLEN = 0x3808,
+    TDH = 0x3810, TDT = 0x3818, TIDV = 0x3820, TADV = 0x382c, MPC = 0x4010,
+    MTA = 0x5200, RAL0 = 0x5400, RAH0 = 0x5404,
+};
+
+#define CTRL_ASDE (1u << 5)
+#define CTRL_SLU (1u << 6)
+#define CTRL_LRST (1u << 3)
+#define CTRL_ILOS (1u << 7)
+#define CTRL_RST (1u << 26)
+#define CTRL_PHY_RST (1u << 31)
+#define STATUS_LU (1u << 1)
+#define EERD_START 1u
+#define EERD_DONE (1u << 4)
+#define RCTL_EN (1u << 1)
+#define RCTL_UPE (1u << 3)
+#define RCTL_MPE (1u << 4)
+#define RCTL_BAM (1u << 15)
+#define RCTL_SECRC (1u << 26)           /* BSIZE 00 = 2048 bytes */
+#define TCTL_EN (1u << 1)
+#define TCTL_PSP (1u << 3)
+#define TCTL_CT (0x0fu << 4)
+#define TCTL_COLD (0x40u << 12)         /* full duplex */
+#define ICR_TXDW (1u << 0)
+#define ICR_LSC (1u << 2)
+#define ICR_RXDMT0 (1u << 4)
+#define ICR_RXO (1u << 6)
+#define ICR_RXT0 (1u << 7)
+#define TXD_EOP 0x01
+#define TXD_IFCS 0x02
+#define TXD_RS 0x08
+#define DESC_DD 0x01
+#define RXD_EOP 0x02
+
+u32 e1000_read(const struct e1000 *nic, u32 reg) { return mmio_read32(nic->mmio + reg); }
+void e1000_write(const struct e1000 *nic, u32 reg, u32 v) { mmio_write32(nic->mmio + reg, v); }
+
+static bool wait_bit(const struct e1000 *nic, u32 reg, u32 bit, bool set, u64 us)
+{
+    u64 end = rdtsc() + tsc_hz / 1000000 * us;
+    while (((e1000_read(nic, reg) & bit) != 0) != set)
+        if ((int64_t)(rdtsc() - end) > 0)
+            return false;
+    return true;
+}
+
+static int eeprom_read(const struct e1000 *nic, u8 word, u16 *out)
+{
+    e1000_write(nic, EERD, (u32)word << 8 | EERD_START);
+    if (!wait_bit(nic, EERD, EERD_DONE, true, 10000))
+        return -1;
+    *out = e1000_read(nic, EERD) >> 16;
+    return 0;
+}
+
+int e1000_probe(struct e1000 *nic, int index, const struct cmdline *cl)
+{
+    memset(nic, 0, sizeof(*nic));
+    nic->index = index;
+    if (index < 0 || index >= NIC_MAX)
+        return -1;
+    nic->pci = pci_find(0x8086, 0x100e, index);
+    if (!nic->pci) {
+        printf("e1000: no 8086:100e number %d on bus 0\n", index);
+        return -1;
+    }
+    nic->mmio = pci_bar_addr(nic->pci, 0);
+    if (!nic->mmio || nic->mmio >= (4ull << 30) - 0x20000) {
+        printf("e1000: BAR0 0x%lx not usable (must be below 4 GiB)\n", nic->mmio);
+        return -1;
+    }
+    /* Memory space + bus master; INTx enabled (command bit 10 clear). */
+    u16 cmd = pci_read16(nic->pci, 0x04);
+    pci_write16(nic->pci, 0x04, (cmd | 0x6) & ~0x400);
+
+    /* Reset: interrupts off, RST, wait for it to self-clear. */
+    e1000_write(nic, IMC, 0xffffffff);
+    e1000_write(nic, CTRL, e1000_read(nic, CTRL) | CTRL_RST);
+    delay_us(1000);
+    if (!wait_bit(nic, CTRL, CTRL_RST, false, 100000)) {
+        printf("e1000: reset did not complete\n");
+        return -1;
+    }
+    e1000_write(nic, IMC, 0xffffffff);
+    (void)e1000_read(nic, ICR);
+
+    for (int i = 0; i < 3; i++) {
+        u16 w;
+        if (eeprom_read(nic, (u8)i, &w) < 0) {
+            printf("e1000: EEPROM read timed out\n");
+            return -1;
+        }
+        nic->mac[2 * i] = w & 0xff;
+        nic->mac[2 * i + 1] = w >> 8;
+    }
+
+    /* Link up: set link up, auto speed, no PHY/link reset, no loss-of-signal
+     * inversion. */
+    u32 ctrl = e1000_read(nic, CTRL);
+    ctrl = (ctrl | CTRL_SLU | CTRL_ASDE) & ~(CTRL_LRST | CTRL_PHY_RST | CTRL_ILOS);
+    e1000_write(nic, CTRL, ctrl);
+
+    /* Rings and buffers from the page allocator (physical == virtual). */
+    nic->tx = alloc_pages(E1000_NTX * 16 / PAGE_SIZE, 1);
+    nic->rx = alloc_pages(E1000_NRX * 16 / PAGE_SIZE, 1);   /* 128-byte aligned at least */
+    nic->txbuf = alloc_pages(E1000_NTX * E1000_BUF / PAGE_SIZE, 1);
+    nic->rxbuf = alloc_pages(E1000_NRX * E1000_BUF / PAGE_SIZE, 1);
+    if (!nic->tx || !nic->rx || !nic->txbuf || !nic->rxbuf) {
+        printf("e1000: out of memory for rings\n");
+        return -1;
+    }
+    for (u32 i = 0; i < E1000_NRX; i++)
+        nic->rx[i].addr = (u64)(uintptr_t)(nic->rxbuf + i * E1000_BUF);
+    for (u32 i = 0; i < E1000_NTX; i++)
+        nic->tx[i].addr = (u64)(uintptr_t)(nic->txbuf + i * E1000_BUF);
+
+    /* Filters: our MAC in RAR0, multicast table clear; promisc=1 option. */
+    e1000_write(nic, RAL0, nic->mac[0] | nic->mac[1] << 8 | nic->mac[2] << 16 |
+                               (u32)nic->mac[3] << 24);
+    e1000_write(nic, RAH0, nic->mac[4] | nic->mac[5] << 8 | 1u << 31);
+    for (u32 i = 0; i < 128; i++)
+        e1000_write(nic, MTA + 4 * i, 0);
+
+    e1000_write(nic, RDBAL, (u32)(uintptr_t)nic->rx);
+    e1000_write(nic, RDBAH, 0);
+    e1000_write(nic, RDLEN, E1000_NRX * 16);
+    e1000_write(nic, RDH, 0);
+    e1000_write(nic, RDT, E1000_NRX - 1);
+    e1000_write(nic, RDTR, 0);
+    e1000_write(nic, RADV, 0);
+    u64 promisc = 0;
+    cmdline_u64(cl, "promisc", &promisc);
+    e1000_write(nic, RCTL, RCTL_EN | RCTL_BAM | RCTL_SECRC |
+                               (promisc ? RCTL_UPE | RCTL_MPE : 0));
+
+    e1000_write(nic, TDBAL, (u32)(uintptr_t)nic->tx);
+    e1000_write(nic, TDBAH, 0);
+    e1000_write(nic, TDLEN, E1000_NTX * 16);
+    e1000_write(nic, TDH, 0);
+    e1000_write(nic, TDT, 0);
+    e1000_write(nic, TIDV, 0);
+    e1000_write(nic, TADV, 0);
+    e1000_write(nic, TIPG, 10 | 8 << 10 | 6 << 20);
+    e1000_write(nic, TCTL, TCTL_EN | TCTL_PSP | TCTL_CT | TCTL_COLD);
+
+    /* Interrupts: the GSI the firmware/VMM wrote to the interrupt-line
+     * register, level-triggered (PCI INTx), to this NIC's vector. */
+    u64 itr = 0;
+    cmdline_u64(cl, "itr", &itr);
+    e1000_write(nic, ITR, (u32)itr);
+    nic->gsi = nic->pci->irq_line;
+    const char *pol = cmdline_get(cl, "irqpol");
+    int polarity = pol && !strcmp(pol, "low") ? IOAPIC_LOW : IOAPIC_HIGH;
+    nic_icr_addr[index] = nic->mmio + ICR;
+    nic_icr[index] = 0;
+    if (nic->gsi && nic->gsi != 0xff && nic->gsi < ioapic_pins()) {
+        ioapic_route(nic->gsi, VEC_NIC_FIRST + index, IOAPIC_LEVEL, polarity);
+        e1000_write(nic, IMS, ICR_RXT0 | ICR_RXO | ICR_RXDMT0 | ICR_LSC | ICR_TXDW);
+    }
+
+    bool up = wait_bit(nic, STATUS, STATUS_LU, true, 500000);
+    printf("e1000: nic%d %02x:%02x.%x bar0 0x%lx mac %02x:%02x:%02x:%02x:%02x:%02x gsi %u "
+           "vector 0x%x level/%s link %s\n",
+           index, nic->pci->bus, nic->pci->slot, nic->pci->fn, nic->mmio, nic->mac[0],
+           nic->mac[1], nic->mac[2], nic->mac[3], nic->mac[4], nic->mac[5], nic->gsi,
+           VEC_NIC_FIRST + index, polarity == IOAPIC_LOW ? "low" : "high", up ? "up" : "DOWN");
+    return 0;
+}
+
+u32 e1000_tx_reclaim(struct e1000 *nic)
+{
+    while (nic->tx_clean != nic->tx_tail && (nic->tx[nic->tx_clean].status & DESC_DD)) {
+        nic->tx[nic->tx_clean].status = 0;
+        nic->tx_clean = (nic->tx_clean + 1) % E1000_NTX;
+    }
+    return (nic->tx_tail + E1000_NTX - nic->tx_clean) % E1000_NTX;
+}
+
+int e1000_tx(struct e1000 *nic, const void *frame, u32 len)
+{
+    u32 next = (nic->tx_tail + 1) % E1000_NTX;
+    if (next == nic->tx_clean) {
+        e1000_tx_reclaim(nic);
+        if (next == nic->tx_clean) {
+            nic->tx_full++;
+            return -1;
+        }
+    }
+    if (len > E1000_BUF)
+        len = E1000_BUF;
+    volatile struct e1000_tx_desc *d = &nic->tx[nic->tx_tail];
+    memcpy(nic->txbuf + nic->tx_tail * E1000_BUF, frame, len);
+    d->length = (u16)len;
+    d->cso = 0;
+    d->css = 0;
+    d->special = 0;
+    d->status = 0;
+    d->cmd = TXD_EOP | TXD_IFCS | TXD_RS;
+    nic->tx_tail = next;
+    wmb();
+    e1000_write(nic, TDT, next);            /* classic: one doorbell per packet */
+    nic->tx_pkts++;
+    nic->tx_bytes += len;
+    return 0;
+}
+
+bool e1000_rx_peek(struct e1000 *nic, const u8 **data, u32 *len)
+{
+    volatile struct e1000_rx_desc *d = &nic->rx[nic->rx_next];
+    if (!(d->status & DESC_DD))
+        return false;
+    barrier();
+    *data = nic->rxbuf + nic->rx_next * E1000_BUF;
+    *len = d->length;
+    return true;
+}
+
+void e1000_rx_advance(struct e1000 *nic)
+{
+    volatile struct e1000_rx_desc *d = &nic->rx[nic->rx_next];
+    if (d->errors || !(d->status & RXD_EOP))
+        nic->rx_errors++;
+    else {
+        nic->rx_pkts++;
+        nic->rx_bytes += d->length;
+    }
+    d->status = 0;
+    nic->rx_next = (nic->rx_next + 1) % E1000_NRX;
+    nic->rx_pending++;
+}
+
+void e1000_rx_refill(struct e1000 *nic)
+{
+    if (!nic->rx_pending)
+        return;
+    nic->rx_pending = 0;
+    wmb();
+    e1000_write(nic, RDT, (nic->rx_next + E1000_NRX - 1) % E1000_NRX);
+    (void)e1000_read(nic, STATUS);          /* flush coalesced MMIO (QEMU/KVM) */
+}
+
+u32 e1000_take_icr(struct e1000 *nic)
+{
+    return __atomic_exchange_n(&nic_icr[nic->index], 0, __ATOMIC_SEQ_CST);
+}
+
+u32 e1000_missed(struct e1000 *nic) { return e1000_read(nic, MPC); }
