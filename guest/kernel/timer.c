@@ -30,11 +30,14 @@ static u64 pit_measure_tsc(void)
     outb(PIT_CH2, latch & 0xff);
     u64 t0 = rdtsc();
     outb(PIT_CH2, latch >> 8);                      /* counting starts */
-    u64 loops = 0;
-    while (!(inb(PORT_61) & 0x20) && ++loops < 100000000)
-        ;
-    u64 t1 = rdtsc();
-    return loops >= 100000000 ? 0 : t1 - t0;
+    /* Bounded by TSC cycles, not iterations: each inb is a VM exit
+     * (~30 us from ring 3 on nested KVM). 2^32 cycles: a second or two. */
+    u64 t1;
+    while (!(inb(PORT_61) & 0x20))
+        if ((t1 = rdtsc()) - t0 > (1ull << 32))
+            return 0;
+    t1 = rdtsc();
+    return t1 - t0;
 }
 
 void tsc_calibrate(void)
