@@ -40,3 +40,7 @@ $(BUILD)/guest.elf: $(GUEST_OBJS) guest/guest.ld
 	@mv $@.tmp $@
 
 -include $(GUEST_OBJS:.o=.d)
+
+# Host unit tests of pure guest code (tests/unit/test_guest_*.c include the
+# guest source directly) need the guest headers.
+$(BUILD)/tests/test_guest_%: CFLAGS += -Iguest/include
