@@ -126,7 +126,9 @@ int pktgen_main(const struct cmdline *cl)
         printf("pktgen: error: usage: pktgen tx|rx [count=N] [len=BYTES] [dst=MAC] [nic=I]\n");
         return EXIT_USAGE;
     }
-    if (e1000_probe(&nic, (int)index, cl) < 0)
+    if (e1000_probe(&nic, (int)index, cl) < 0) {
+        printf("RESULT app=pktgen role=%s ok=0 error=nic-probe nic=%lu\n", role, index);
         return EXIT_FAIL;
+    }
     return role[0] == 't' ? do_tx(cl) : do_rx(cl);
 }

@@ -94,11 +94,18 @@ int e1000_probe(struct e1000 *nic, int index, const struct cmdline *cl)
     e1000_write(nic, IMC, 0xffffffff);
     (void)e1000_read(nic, ICR);
 
+    /* MAC: EEPROM words 0-2 through EERD; if EERD does not answer, the
+     * address the device loaded into RAR0 at reset. */
     for (int i = 0; i < 3; i++) {
         u16 w;
         if (eeprom_read(nic, (u8)i, &w) < 0) {
-            printf("e1000: EEPROM read timed out\n");
-            return -1;
+            u32 lo = e1000_read(nic, RAL0), hi = e1000_read(nic, RAH0);
+            printf("e1000: EEPROM read timed out, using RAR0\n");
+            for (int b = 0; b < 4; b++)
+                nic->mac[b] = (u8)(lo >> (8 * b));
+            nic->mac[4] = (u8)hi;
+            nic->mac[5] = (u8)(hi >> 8);
+            break;
         }
         nic->mac[2 * i] = w & 0xff;
         nic->mac[2 * i + 1] = w >> 8;
