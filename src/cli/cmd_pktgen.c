@@ -24,6 +24,7 @@ static const char usage_text[] =
     "  -l LEN       frame length in bytes without CRC, 14..%u (default 60)\n"
     "  -n COUNT     stop after COUNT frames (tx: sent, rx: received)\n"
     "  -T SECONDS   stop after SECONDS (with -n: whichever comes first)\n"
+    "  -W SECONDS   rx: also stop once no frame came for SECONDS (after the first)\n"
     "  -b BATCH     frames per ring sync, 1..%u (default 256; tx only)\n"
     "  -d DSTMAC    destination MAC (default ff:ff:ff:ff:ff:ff)\n"
     "  -s SRCMAC    source MAC (default 02:00:00:00:00:NN, NN = port id)\n"
@@ -72,7 +73,7 @@ int pktgen_parse(int argc, char **argv, struct pktgen_opts *o, char *err, size_t
     opterr = 0;
     int c;
     uint64_t v;
-    while ((c = getopt_long(argc, argv, ":i:f:l:n:T:b:d:s:qh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":i:f:l:n:T:W:b:d:s:qh", longopts, NULL)) != -1) {
         switch (c) {
         case 'h':
             printf(usage_text, VPIO_SW_MAX_FRAME, VPIO_SW_RING_SLOTS - 1);
@@ -109,15 +110,19 @@ int pktgen_parse(int argc, char **argv, struct pktgen_opts *o, char *err, size_t
             }
             o->count = v;
             break;
-        case 'T': {
+        case 'T':
+        case 'W': {
             char *end;
             errno = 0;
             double d = strtod(optarg, &end);
             if (errno || *end || !(d > 0) || d > 1e7) {
-                snprintf(err, errlen, "-T %s: expected a positive number of seconds", optarg);
+                snprintf(err, errlen, "-%c %s: expected a positive number of seconds", c, optarg);
                 return -1;
             }
-            o->seconds = d;
+            if (c == 'T')
+                o->seconds = d;
+            else
+                o->idle = d;
             break;
         }
         case 'b':
@@ -284,7 +289,7 @@ static int run_rx(struct vpio_port *p, const struct pktgen_opts *o, uint64_t *pk
     uint64_t n = 0, b = 0, lastn = 0, lastb = 0;
     while (!stop && (!o->count || n < o->count)) {
         double t = now_s();
-        if (t >= tend)
+        if (t >= tend || (o->idle > 0 && n && t - lastpkt >= o->idle))
             break;
         int ms = (int)((tend - t) * 1000) + 1;
         vpio_port_poll(p, VPIO_POLL_RX, ms < 200 ? ms : 200);

@@ -11,6 +11,7 @@ struct pktgen_opts {
     uint32_t len;       /* -l frame length without CRC, 14..VPIO_SW_MAX_FRAME */
     uint64_t count;     /* -n frames (0 = no limit) */
     double seconds;     /* -T duration (0 = no limit) */
+    double idle;        /* -W rx: stop after this long without frames, once some came */
     uint32_t batch;     /* -b frames per sync, 1..VPIO_SW_RING_SLOTS-1 (rx: ignored) */
     uint8_t dst[6];     /* -d */
     uint8_t src[6];     /* -s */

@@ -617,7 +617,9 @@ static void test_pktgen_args(void **state)
     assert_int_equal(o.batch, 32);
     assert_int_equal(o.dst[5], 0x0b);
     assert_int_equal(o.src[5], 0x0a);
-    assert_int_equal(parse(&o, err, "-i", "vale0:b", "-f", "rx", "-T", "2.5", NULL), 0);
+    assert_int_equal(parse(&o, err, "-i", "vale0:b", "-f", "rx", "-T", "2.5", "-W", "0.5", NULL),
+                     0);
+    assert_true(o.idle == 0.5);
     assert_int_equal(o.tx, 0);
     assert_true(o.seconds == 2.5);
     assert_int_equal(o.len, 60);
@@ -635,6 +637,7 @@ static void test_pktgen_args(void **state)
     assert_int_equal(parse(&o, err, "-i", "v:a", "-f", "tx", "-n", "0", NULL), -1);
     assert_int_equal(parse(&o, err, "-i", "v:a", "-f", "tx", "-n", "-5", NULL), -1);
     assert_int_equal(parse(&o, err, "-i", "v:a", "-f", "tx", "-T", "abc", NULL), -1);
+    assert_int_equal(parse(&o, err, "-i", "v:a", "-f", "rx", "-W", "0", NULL), -1);
     assert_int_equal(parse(&o, err, "-i", "v:a", "-f", "tx", "-b", "0", NULL), -1);
     assert_int_equal(parse(&o, err, "-i", "v:a", "-f", "tx", "-b", "1024", NULL), -1);
     assert_int_equal(parse(&o, err, "-i", "v:a", "-f", "tx", "-l", "9000", "-b", "300", NULL), -1);
