@@ -1,0 +1,215 @@
+/* The Intel 82540EM (e1000) device model.
+ *
+ * A pure state machine driven by its caller (the VMM), no threads of its own:
+ *
+ *   MMIO exit on BAR0      → e1000_mmio_read() / e1000_mmio_write()
+ *   I/O exit on BAR1       → e1000_io_read() / e1000_io_write() (IOADDR/IODATA)
+ *   backend fd readable    → e1000_rx_poll()   (also run internally on RDT writes)
+ *   timer                  → e1000_timer_expired(now) once now >= e1000_next_deadline_ns()
+ *
+ * All entry points take the device lock, so a vCPU thread and an I/O thread
+ * may call them concurrently. Guest memory is reached only through
+ * guest_mem_ptr(); the guest's descriptors are copied once and then checked.
+ * See docs/e1000.md for the semantics and docs/e1000-security.md for the
+ * threat model. */
+#ifndef VPIO_E1000_H
+#define VPIO_E1000_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "dev/e1000_regs.h"
+#include "net/backend.h"
+#include "vmm/guest_mem.h"
+#include "vmm/irq.h"
+
+typedef uint64_t (*e1000_clock_fn)(void *opaque); /* monotonic nanoseconds */
+
+struct e1000_config {
+    uint8_t mac[6];
+    bool mitigation;         /* false: an interrupt per event, moderation registers ignored */
+    unsigned rx_backlog_max; /* frames held while the guest has no RX buffers; 0 = default 256 */
+    e1000_clock_fn clock;    /* NULL = CLOCK_MONOTONIC */
+    void *clock_opaque;
+    /* Optional: called (with the device lock held) when the next deadline
+     * changed, e.g. to wake the VMM's timer thread (io_thread_notify). */
+    void (*deadline_changed)(void *opaque, uint64_t deadline_ns);
+    void *deadline_opaque;
+};
+
+/* Register classes for the exit counters. */
+enum e1000_reg_class {
+    E1000_RC_CTRL,   /* CTRL, STATUS, CTRL_EXT */
+    E1000_RC_EEPROM, /* EECD, EERD */
+    E1000_RC_MDIC,
+    E1000_RC_ICR,
+    E1000_RC_IMASK, /* IMS, IMC, ICS */
+    E1000_RC_ITR,
+    E1000_RC_RCTL,
+    E1000_RC_TCTL, /* TCTL, TIPG */
+    E1000_RC_RDT,
+    E1000_RC_TDT,
+    E1000_RC_RING,   /* ring base/len/head, RXDCTL/TXDCTL */
+    E1000_RC_DELAY,  /* RDTR, RADV, TIDV, TADV */
+    E1000_RC_FILTER, /* RAL/RAH, MTA, VFTA, RXCSUM */
+    E1000_RC_STATS,
+    E1000_RC_OTHER,
+    E1000_RC_COUNT
+};
+
+enum e1000_drop {
+    E1000_DROP_TX_BACKEND,  /* backend refused the frame */
+    E1000_DROP_TX_OVERSIZE, /* frame over 64 KiB */
+    E1000_DROP_TX_EMPTY,    /* zero-length frame */
+    E1000_DROP_TX_BAD,      /* bad offload/TSO parameters, buffer outside RAM, mixed descriptors */
+    E1000_DROP_RX_NO_DESC,  /* no RX descriptor and backlog full (MPC) */
+    E1000_DROP_RX_OVERSIZE, /* longer than RCTL allows (no LPE) or than the ring can hold */
+    E1000_DROP_RX_FILTER,   /* address filter */
+    E1000_DROP_RX_DISABLED, /* RCTL.EN clear or ring unusable */
+    E1000_DROP_RX_DMA,      /* RX buffer outside guest RAM */
+    E1000_DROP_COUNT
+};
+
+enum e1000_guest_error {
+    E1000_GERR_RING_INDEX,  /* head/tail >= ring length */
+    E1000_GERR_RING_LEN,    /* ring length 0 or not a multiple of 16/128 */
+    E1000_GERR_DESC_DMA,    /* descriptor outside guest RAM */
+    E1000_GERR_BUF_DMA,     /* buffer outside guest RAM */
+    E1000_GERR_TSO,         /* TSO with hdr_len/MSS zero or out of frame */
+    E1000_GERR_CSUM,        /* checksum offsets outside the frame */
+    E1000_GERR_MIXED_DESC,  /* legacy/extended mixed inside one frame */
+    E1000_GERR_ACCESS,      /* register access of width != 4/8 or unaligned */
+    E1000_GERR_IO_ADDR,     /* IOADDR outside the register space */
+    E1000_GERR_REENTRY,     /* access while the device is in its own TX/RX path */
+    E1000_GERR_WORK_BOUND,  /* a pass hit its work bound (rest deferred) */
+    E1000_GERR_UNKNOWN_REG, /* access to an unimplemented register */
+    E1000_GERR_COUNT
+};
+
+struct e1000_stats {
+    uint64_t exits_read[E1000_RC_COUNT], exits_write[E1000_RC_COUNT];
+    uint64_t tdt_writes, rdt_writes;
+    uint64_t irqs_raised;     /* rising edges of INTx */
+    uint64_t irqs_suppressed; /* events that moderation held back (delay timers, ITR) */
+    uint64_t itr_deferrals;   /* assertions postponed by ITR */
+    uint64_t tx_frames, tx_bytes, tx_batches, tx_descs, tx_tso_segments;
+    uint64_t rx_frames, rx_bytes, rx_descs, rx_backlogged, rx_polls;
+    uint64_t drops[E1000_DROP_COUNT];
+    uint64_t guest_errors[E1000_GERR_COUNT];
+    uint64_t resets;
+};
+
+/* Moderation timers (absolute deadlines in ns, 0 = disarmed). */
+struct e1000_timers {
+    uint64_t tidv, tadv; /* TX packet / absolute delay → TXDW */
+    uint64_t rdtr, radv; /* RX packet / absolute delay → RXT0 */
+    uint64_t itr;        /* earliest next assertion allowed by ITR */
+    uint64_t last_irq;   /* time of the last assertion */
+    bool itr_pending;    /* an assertion waits for the ITR interval */
+    bool have_last_irq;
+};
+
+struct e1000_txctx { /* the last context descriptor */
+    uint8_t ipcss, ipcso, tucss, tucso, hdr_len, tucmd;
+    uint16_t ipcse, tucse, mss;
+    uint32_t paylen;
+};
+
+struct e1000_rx_frame { /* a frame waiting for RX descriptors */
+    uint32_t len;
+    uint8_t *data;
+};
+
+#define E1000_TX_ARENA (1u << 20) /* bytes of frames staged for one backend batch */
+#define E1000_TX_PKT_MAX 65536    /* frame cap (before TSO splitting) */
+#define E1000_RX_FRAME_MAX 16384  /* largest frame the model receives (LPE) */
+#define E1000_RX_POLL_BUDGET 256  /* frames per e1000_rx_poll() */
+#define E1000_TSO_MAX_SEGS 4096
+
+struct e1000 {
+    pthread_mutex_t lock;
+    struct e1000_config cfg;
+    struct guest_mem *mem;
+    struct irq_line irq;
+    struct net_backend *backend;
+
+    uint32_t regs[E1000_MMIO_SIZE / 4]; /* plain storage registers */
+    uint16_t eeprom[E1000_EEPROM_WORDS];
+    uint16_t phy[PHY_REGS];
+    struct {
+        uint32_t val_in, bits_in, bit_out;
+        bool reading;
+        uint32_t last;
+    } eecd;
+    uint64_t gorc, gotc, tor, tot; /* 64-bit octet statistics */
+    uint32_t ioaddr;
+    int irq_level;
+    int depth; /* > 0 while inside TX/RX processing (re-entry guard) */
+
+    struct e1000_timers t;
+    bool tx_pending; /* a TX pass stopped at its work bound; continue from the timer hook */
+    uint64_t reported_deadline; /* last value given to cfg.deadline_changed */
+
+    /* TX state */
+    struct e1000_txctx ctx;
+    uint8_t *tx_pkt; /* frame being assembled (E1000_TX_PKT_MAX) */
+    uint8_t *tx_seg; /* one TSO segment */
+    uint32_t tx_len;
+    bool tx_in_frame, tx_frame_ext, tx_frame_bad, tx_tse;
+    uint8_t tx_popts;
+    uint8_t tx_legacy_cso, tx_legacy_css;
+    bool tx_legacy_ic, tx_vle;
+    uint16_t tx_vlan;
+    uint8_t *tx_arena; /* staged frames of the current batch */
+    uint32_t tx_arena_used;
+    struct net_txframe *tx_batch;
+    unsigned tx_batch_n;
+
+    /* RX state */
+    uint8_t *rx_buf; /* one received frame */
+    struct e1000_rx_frame *backlog;
+    unsigned backlog_head, backlog_n, backlog_max;
+
+    struct e1000_stats stats;
+};
+
+/* Sets up the device in its power-on state. 0, or -1 (allocation failed). */
+int e1000_init(struct e1000 *dev, const struct e1000_config *cfg, struct guest_mem *mem,
+               struct irq_line irq, struct net_backend *backend);
+/* Frees the model's buffers (not the backend: its owner closes it). */
+void e1000_destroy(struct e1000 *dev);
+
+/* BAR0: offset inside the 128 KiB window; len 4 (or 8: two dwords). */
+void e1000_mmio_read(struct e1000 *dev, uint64_t offset, uint8_t *data, uint32_t len);
+void e1000_mmio_write(struct e1000 *dev, uint64_t offset, const uint8_t *data, uint32_t len);
+/* BAR1: IOADDR at 0, IODATA at 4. */
+void e1000_io_read(struct e1000 *dev, uint64_t offset, uint8_t *data, uint32_t len);
+void e1000_io_write(struct e1000 *dev, uint64_t offset, const uint8_t *data, uint32_t len);
+/* Convenience 32-bit accessors (tests, fuzzers). */
+uint32_t e1000_reg_read(struct e1000 *dev, uint32_t offset);
+void e1000_reg_write(struct e1000 *dev, uint32_t offset, uint32_t value);
+
+/* Moves frames from the backend (and the backlog) into guest RX buffers,
+ * at most E1000_RX_POLL_BUDGET frames; returns the number delivered. */
+unsigned e1000_rx_poll(struct e1000 *dev);
+
+/* Earliest absolute time (ns, the device clock) at which e1000_timer_expired()
+ * has work, or UINT64_MAX if none. */
+uint64_t e1000_next_deadline_ns(struct e1000 *dev);
+/* Runs expired moderation timers and deferred TX work. */
+void e1000_timer_expired(struct e1000 *dev, uint64_t now_ns);
+uint64_t e1000_now(struct e1000 *dev);
+
+/* Current INTx level (for tests). */
+int e1000_irq_level(struct e1000 *dev);
+
+/* Counters. */
+void e1000_get_stats(struct e1000 *dev, struct e1000_stats *out);
+const char *e1000_reg_class_name(enum e1000_reg_class c);
+const char *e1000_drop_name(enum e1000_drop d);
+const char *e1000_guest_error_name(enum e1000_guest_error e);
+void e1000_print_stats(struct e1000 *dev, const char *name, FILE *out);
+
+#endif

@@ -1,0 +1,287 @@
+/* e1000 model: receive.
+ *
+ * e1000_rx_poll() first hands the backlog (frames that arrived while the
+ * guest had no free descriptors) to the guest, then pulls frames from the
+ * backend. A frame passes the address filters and the length check (1518
+ * bytes without RCTL.LPE: CVE-2012-6075), then needs enough descriptors
+ * between RDH and RDT for its length plus the 4-byte FCS (unless
+ * RCTL.SECRC) in buffers of the RCTL size. All its descriptors are copied
+ * and checked before any byte is written; then data, length, DD and EOP are
+ * written and RDH advances. A frame that does not fit waits in the backlog
+ * (bounded, cfg.rx_backlog_max); once the backlog is full further frames are
+ * dropped and counted in MPC (and RXO is raised): never lost silently. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "dev/e1000_internal.h"
+
+#define ETH_ZLEN 60
+#define ETH_MAX_NO_LPE 1518 /* 1522 with FCS: a VLAN-tagged maximum frame */
+#define RX_MAX_DESCS (E1000_RX_FRAME_MAX / 256 + 2)
+
+enum rx_result { RX_DELIVERED, RX_DROPPED, RX_NEED_DESC };
+
+int e1000_rx_alloc(struct e1000 *dev)
+{
+    dev->rx_buf = malloc(E1000_RX_FRAME_MAX);
+    dev->backlog = calloc(dev->backlog_max, sizeof(*dev->backlog));
+    return dev->rx_buf && dev->backlog ? 0 : -1;
+}
+
+static void backlog_clear(struct e1000 *dev, bool count)
+{
+    while (dev->backlog_n) {
+        struct e1000_rx_frame *f = &dev->backlog[dev->backlog_head];
+        free(f->data);
+        f->data = NULL;
+        if (count)
+            e1000_drop(dev, E1000_DROP_RX_DISABLED);
+        dev->backlog_head = (dev->backlog_head + 1) % dev->backlog_max;
+        dev->backlog_n--;
+    }
+    dev->backlog_head = 0;
+}
+
+void e1000_rx_free(struct e1000 *dev)
+{
+    if (dev->backlog)
+        backlog_clear(dev, false);
+    free(dev->backlog);
+    free(dev->rx_buf);
+    dev->backlog = NULL;
+    dev->rx_buf = NULL;
+}
+
+void e1000_rx_reset(struct e1000 *dev)
+{
+    if (dev->backlog)
+        backlog_clear(dev, true); /* a reset flushes the receive FIFO */
+}
+
+static uint32_t buffer_size(uint32_t rctl)
+{
+    uint32_t bsize = (rctl & E1000_RCTL_BSIZE_MASK) >> E1000_RCTL_BSIZE_SHIFT;
+    if (rctl & E1000_RCTL_BSEX) {
+        static const uint32_t ext[4] = {2048, 16384, 8192, 4096};
+        return ext[bsize];
+    }
+    static const uint32_t std[4] = {2048, 1024, 512, 256};
+    return std[bsize];
+}
+
+static uint32_t mta_hash(uint32_t rctl, const uint8_t *a)
+{
+    switch ((rctl & E1000_RCTL_MO_MASK) >> E1000_RCTL_MO_SHIFT) {
+    case 0:
+        return ((a[4] >> 4) | (a[5] << 4)) & 0xFFF;
+    case 1:
+        return ((a[4] >> 3) | (a[5] << 5)) & 0xFFF;
+    case 2:
+        return ((a[4] >> 2) | (a[5] << 6)) & 0xFFF;
+    default:
+        return (a[4] | (a[5] << 8)) & 0xFFF;
+    }
+}
+
+/* Address and VLAN filters. */
+static bool rx_accept(struct e1000 *dev, const uint8_t *f, uint32_t len)
+{
+    uint32_t rctl = R(dev, E1000_RCTL);
+    if (len < 14)
+        return false;
+    if ((rctl & E1000_RCTL_VFE) && e1000_be16(f + 12) == (R(dev, E1000_VET) & 0xFFFF) &&
+        len >= 18) {
+        uint32_t vid = e1000_be16(f + 14) & 0xFFF;
+        if (!(R(dev, E1000_VFTA + 4 * (vid >> 5)) & (1u << (vid & 31))))
+            return false;
+    }
+    if (f[0] & 1) {
+        bool bcast = (f[0] & f[1] & f[2] & f[3] & f[4] & f[5]) == 0xFF;
+        if (rctl & E1000_RCTL_MPE)
+            return true;
+        if (bcast)
+            return rctl & E1000_RCTL_BAM;
+        uint32_t h = mta_hash(rctl, f);
+        return (R(dev, E1000_MTA + 4 * (h >> 5)) >> (h & 31)) & 1;
+    }
+    if (rctl & E1000_RCTL_UPE)
+        return true;
+    uint32_t lo = e1000_le32(f), hi = e1000_le16(f + 4);
+    for (int i = 0; i < E1000_RA_ENTRIES; i++) {
+        uint32_t ral = R(dev, E1000_RA + 8 * i), rah = R(dev, E1000_RA + 8 * i + 4);
+        if ((rah & E1000_RAH_AV) && ral == lo && (rah & 0xFFFF) == hi)
+            return true;
+    }
+    return false;
+}
+
+static void rx_stats(struct e1000 *dev, const uint8_t *f, uint32_t len)
+{
+    dev->stats.rx_frames++;
+    dev->stats.rx_bytes += len;
+    e1000_stat_inc(dev, E1000_GPRC);
+    e1000_stat_inc(dev, E1000_TPR);
+    dev->gorc += len + 4;
+    dev->tor += len + 4;
+    if (f[0] & 1)
+        e1000_stat_inc(dev,
+                       (f[0] & f[1] & f[2] & f[3] & f[4] & f[5]) == 0xFF ? E1000_BPRC : E1000_MPRC);
+}
+
+/* Places one frame into guest buffers. */
+static enum rx_result rx_deliver(struct e1000 *dev, const uint8_t *f, uint32_t len, uint32_t *cause)
+{
+    uint32_t rctl = R(dev, E1000_RCTL);
+    if (!(rctl & E1000_RCTL_EN)) {
+        e1000_drop(dev, E1000_DROP_RX_DISABLED);
+        return RX_DROPPED;
+    }
+    if (!rx_accept(dev, f, len)) {
+        e1000_drop(dev, E1000_DROP_RX_FILTER);
+        return RX_DROPPED;
+    }
+    uint32_t max = (rctl & E1000_RCTL_LPE) ? E1000_RX_FRAME_MAX : ETH_MAX_NO_LPE;
+    if (len > max) { /* CVE-2012-6075 */
+        e1000_stat_inc(dev, E1000_ROC);
+        e1000_drop(dev, E1000_DROP_RX_OVERSIZE);
+        return RX_DROPPED;
+    }
+    uint32_t n = R(dev, E1000_RDLEN) / E1000_DESC_SIZE;
+    uint32_t head = R(dev, E1000_RDH), tail = R(dev, E1000_RDT);
+    if (n == 0)
+        return RX_NEED_DESC; /* ring not set up yet: wait (bounded) */
+    if (head >= n || tail >= n) {
+        /* CVE-2016-1981: treat the ring as having no free descriptor. */
+        e1000_guest_error(dev, E1000_GERR_RING_INDEX);
+        return RX_NEED_DESC;
+    }
+    uint32_t data_len = len < ETH_ZLEN ? ETH_ZLEN : len;
+    uint32_t total = data_len + ((rctl & E1000_RCTL_SECRC) ? 0 : 4);
+    uint32_t bsize = buffer_size(rctl);
+    uint32_t need = (total + bsize - 1) / bsize;
+    uint32_t avail = (tail + n - head) % n;
+    if (need > RX_MAX_DESCS || need > n - 1) { /* can never fit this ring */
+        e1000_drop(dev, E1000_DROP_RX_OVERSIZE);
+        return RX_DROPPED;
+    }
+    if (avail < need)
+        return RX_NEED_DESC;
+
+    /* Phase 1: copy and check every descriptor the frame needs. */
+    uint64_t base = ((uint64_t)R(dev, E1000_RDBAH) << 32) | R(dev, E1000_RDBAL);
+    if (base > UINT64_MAX - (uint64_t)n * E1000_DESC_SIZE) { /* the ring would wrap 2^64 */
+        e1000_guest_error(dev, E1000_GERR_DESC_DMA);
+        e1000_drop(dev, E1000_DROP_RX_DMA);
+        return RX_DROPPED;
+    }
+    uint8_t *bufs[RX_MAX_DESCS];
+    uint8_t *descs[RX_MAX_DESCS];
+    for (uint32_t i = 0, h = head, off = 0; i < need; i++, h = (h + 1) % n) {
+        uint8_t *dp =
+            guest_mem_ptr(dev->mem, base + (uint64_t)h * E1000_DESC_SIZE, E1000_DESC_SIZE);
+        if (!dp) {
+            e1000_guest_error(dev, E1000_GERR_DESC_DMA);
+            e1000_drop(dev, E1000_DROP_RX_DMA);
+            return RX_DROPPED;
+        }
+        uint64_t addr;
+        memcpy(&addr, dp, 8);
+        addr = e1000_le64((const uint8_t *)&addr);
+        uint32_t chunk = total - off < bsize ? total - off : bsize;
+        bufs[i] = guest_mem_ptr(dev->mem, addr, chunk);
+        descs[i] = dp;
+        if (!bufs[i]) {
+            e1000_guest_error(dev, E1000_GERR_BUF_DMA);
+            e1000_drop(dev, E1000_DROP_RX_DMA);
+            return RX_DROPPED;
+        }
+        off += chunk;
+    }
+    /* Phase 2: data (frame, zero padding, zero FCS), then the write-back. */
+    for (uint32_t i = 0, off = 0; i < need; i++) {
+        uint32_t chunk = total - off < bsize ? total - off : bsize;
+        uint32_t from_frame = off < len ? (len - off < chunk ? len - off : chunk) : 0;
+        memcpy(bufs[i], f + off, from_frame);
+        memset(bufs[i] + from_frame, 0, chunk - from_frame);
+        uint8_t wb[8];
+        e1000_put_le16(wb, (uint16_t)chunk);
+        e1000_put_le16(wb + 2, 0); /* packet checksum */
+        wb[4] = E1000_RXD_STAT_DD | E1000_RXD_STAT_IXSM | (i + 1 == need ? E1000_RXD_STAT_EOP : 0);
+        wb[5] = 0; /* errors */
+        e1000_put_le16(wb + 6, 0);
+        memcpy(descs[i] + 8, wb, 8);
+        off += chunk;
+    }
+    dev->stats.rx_descs += need;
+    head = (head + need) % n;
+    R(dev, E1000_RDH) = head;
+    rx_stats(dev, f, len);
+    *cause |= e1000_rx_done_event(dev);
+    uint32_t left = avail - need;
+    uint32_t rdmts = (rctl & E1000_RCTL_RDMTS_MASK) >> E1000_RCTL_RDMTS_SHIFT;
+    if (rdmts < 3 && left <= (n >> (rdmts + 1)))
+        *cause |= E1000_ICR_RXDMT0;
+    return RX_DELIVERED;
+}
+
+static void missed(struct e1000 *dev, uint32_t *cause)
+{
+    e1000_drop(dev, E1000_DROP_RX_NO_DESC);
+    e1000_stat_inc(dev, E1000_MPC);
+    *cause |= E1000_ICR_RXO;
+}
+
+static void backlog_push(struct e1000 *dev, const uint8_t *f, uint32_t len, uint32_t *cause)
+{
+    if (dev->backlog_n == dev->backlog_max) {
+        missed(dev, cause);
+        return;
+    }
+    uint8_t *copy = malloc(len ? len : 1);
+    if (!copy) {
+        missed(dev, cause);
+        return;
+    }
+    memcpy(copy, f, len);
+    unsigned slot = (dev->backlog_head + dev->backlog_n) % dev->backlog_max;
+    dev->backlog[slot] = (struct e1000_rx_frame){len, copy};
+    dev->backlog_n++;
+    dev->stats.rx_backlogged++;
+}
+
+unsigned e1000_rx_poll_locked(struct e1000 *dev)
+{
+    unsigned delivered = 0, budget = E1000_RX_POLL_BUDGET;
+    uint32_t cause = 0;
+    dev->stats.rx_polls++;
+    dev->depth++;
+    while (dev->backlog_n && budget) {
+        struct e1000_rx_frame *fr = &dev->backlog[dev->backlog_head];
+        enum rx_result r = rx_deliver(dev, fr->data, fr->len, &cause);
+        if (r == RX_NEED_DESC)
+            break;
+        free(fr->data);
+        fr->data = NULL;
+        dev->backlog_head = (dev->backlog_head + 1) % dev->backlog_max;
+        dev->backlog_n--;
+        budget--;
+        delivered += r == RX_DELIVERED;
+    }
+    while (budget && dev->backend) {
+        ssize_t len = net_recv(dev->backend, dev->rx_buf, E1000_RX_FRAME_MAX);
+        if (len <= 0)
+            break;
+        budget--;
+        if (dev->backlog_n) { /* keep the order: behind what already waits */
+            backlog_push(dev, dev->rx_buf, (uint32_t)len, &cause);
+            continue;
+        }
+        enum rx_result r = rx_deliver(dev, dev->rx_buf, (uint32_t)len, &cause);
+        if (r == RX_NEED_DESC)
+            backlog_push(dev, dev->rx_buf, (uint32_t)len, &cause);
+        delivered += r == RX_DELIVERED;
+    }
+    dev->depth--;
+    e1000_set_cause(dev, cause);
+    return delivered;
+}

@@ -1,0 +1,115 @@
+/* Port backends of a NIC model: where transmitted frames go and where
+ * received frames come from. One interface, one file per backend.
+ *
+ * Frames carry no FCS. Every call is made from the owner's thread with the
+ * NIC's lock held; a backend never calls back into the device.
+ *
+ * Who owns what:
+ *   send_batch: the frames (and their bytes) belong to the caller and are
+ *     valid only during the call; the backend copies what it keeps. It returns
+ *     how many frames it accepted (the rest are dropped and counted by the
+ *     backend in stats.tx_drops). It may be handed up to NET_BATCH_MAX frames.
+ *   recv: copies one frame of at most cap bytes into buf and returns its length;
+ *     0 when nothing is waiting; a frame longer than cap is dropped, counted in
+ *     stats.rx_drops, and the next one is tried.
+ *   poll_fd: an fd that becomes readable (level-triggered) when recv would
+ *     return a frame, or -1 (the backend never receives: null, pcap). */
+#ifndef VPIO_NET_BACKEND_H
+#define VPIO_NET_BACKEND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define NET_BATCH_MAX 1024
+#define NET_FRAME_MAX 65536 /* largest frame a backend is ever handed */
+
+struct net_txframe {
+    const uint8_t *data; /* contiguous frame, destination MAC first */
+    uint32_t len;
+};
+
+struct net_backend_stats {
+    uint64_t tx_frames, tx_bytes, tx_batches, tx_drops;
+    uint64_t rx_frames, rx_bytes, rx_drops;
+};
+
+struct net_backend;
+
+struct net_backend_ops {
+    const char *kind; /* "null", "pcap", "tap", "switch" */
+    unsigned (*send_batch)(struct net_backend *be, const struct net_txframe *frames, unsigned n);
+    ssize_t (*recv)(struct net_backend *be, void *buf, size_t cap);
+    int (*poll_fd)(struct net_backend *be);
+    void (*close)(struct net_backend *be); /* frees be */
+};
+
+struct net_backend {
+    const struct net_backend_ops *ops;
+    void *priv;
+    char desc[128]; /* "tap:tap0", for messages */
+    struct net_backend_stats stats;
+};
+
+/* ---- inline dispatch ---- */
+static inline unsigned net_send_batch(struct net_backend *be, const struct net_txframe *f,
+                                      unsigned n)
+{
+    return be->ops->send_batch(be, f, n);
+}
+static inline ssize_t net_recv(struct net_backend *be, void *buf, size_t cap)
+{
+    return be->ops->recv ? be->ops->recv(be, buf, cap) : 0;
+}
+static inline int net_poll_fd(struct net_backend *be)
+{
+    return be->ops->poll_fd ? be->ops->poll_fd(be) : -1;
+}
+void net_backend_close(struct net_backend *be); /* NULL is fine */
+
+/* ---- the --nic specification ----
+ *   BACKEND[,mac=XX:XX:XX:XX:XX:XX][,mitigation=on|off]
+ *   BACKEND := null | pcap:FILE | tap:IFNAME | switch:SWITCH:PORT | SWITCH:PORT
+ * (a bare SWITCH:PORT such as vale0:p1 means the switch backend). */
+enum net_backend_kind {
+    NET_BACKEND_NULL = 0,
+    NET_BACKEND_PCAP,
+    NET_BACKEND_TAP,
+    NET_BACKEND_SWITCH,
+};
+
+#define NET_SPEC_ARG_MAX 256
+
+struct net_nic_spec {
+    enum net_backend_kind kind;
+    char arg[NET_SPEC_ARG_MAX]; /* pcap file, tap name, or "SWITCH:PORT" */
+    bool has_mac;
+    uint8_t mac[6];
+    int mitigation; /* -1 unset (model default: on), 0 off, 1 on */
+};
+
+/* Pure parser (no I/O): 0 on success, -1 with a message in err. */
+int net_nic_spec_parse(const char *s, struct net_nic_spec *out, char *err, size_t errlen);
+/* "52:54:00:12:34:56" → mac; 0 or -1. Rejects multicast and all-zero. */
+int net_parse_mac(const char *s, uint8_t mac[6]);
+/* A locally administered default: 52:54:00:12:34:(0x56 + index). */
+void net_default_mac(unsigned index, uint8_t mac[6]);
+
+/* Opens the backend a parsed spec names; NULL with a message in err. */
+struct net_backend *net_backend_create(const struct net_nic_spec *spec, char *err, size_t errlen);
+/* Parses a --nic spec and opens its backend (mac/mitigation are ignored here). */
+struct net_backend *net_backend_open(const char *spec, char *err, size_t errlen);
+
+/* The backends. */
+struct net_backend *net_null_open(void);
+struct net_backend *net_pcap_open(const char *path, char *err, size_t errlen);
+struct net_backend *net_tap_open(const char *ifname, char *err, size_t errlen);
+/* Implemented by src/net/switch_port.c when the switch exists. */
+struct net_backend *net_switch_open(const char *sw_port, char *err, size_t errlen);
+
+/* Common allocation helper for backends. */
+struct net_backend *net_backend_alloc(const struct net_backend_ops *ops, size_t priv_size,
+                                      const char *desc);
+
+#endif

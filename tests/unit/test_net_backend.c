@@ -1,0 +1,182 @@
+/* Port backends: the --nic spec parser, the null and pcap backends. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <pcap/pcap.h>
+
+#include "net/backend.h"
+
+static void test_spec_backends(void **state)
+{
+    (void)state;
+    struct net_nic_spec s;
+    char err[256];
+    assert_int_equal(net_nic_spec_parse("null", &s, err, sizeof(err)), 0);
+    assert_int_equal(s.kind, NET_BACKEND_NULL);
+    assert_false(s.has_mac);
+    assert_int_equal(s.mitigation, -1);
+    assert_int_equal(net_nic_spec_parse("pcap:/tmp/x.pcap", &s, err, sizeof(err)), 0);
+    assert_int_equal(s.kind, NET_BACKEND_PCAP);
+    assert_string_equal(s.arg, "/tmp/x.pcap");
+    assert_int_equal(net_nic_spec_parse("tap:tap0", &s, err, sizeof(err)), 0);
+    assert_int_equal(s.kind, NET_BACKEND_TAP);
+    assert_string_equal(s.arg, "tap0");
+    assert_int_equal(net_nic_spec_parse("switch:vale0:p1", &s, err, sizeof(err)), 0);
+    assert_int_equal(s.kind, NET_BACKEND_SWITCH);
+    assert_string_equal(s.arg, "vale0:p1");
+    assert_int_equal(net_nic_spec_parse("vale0:p2,mitigation=off", &s, err, sizeof(err)), 0);
+    assert_int_equal(s.kind, NET_BACKEND_SWITCH);
+    assert_string_equal(s.arg, "vale0:p2");
+    assert_int_equal(s.mitigation, 0);
+}
+
+static void test_spec_options(void **state)
+{
+    (void)state;
+    struct net_nic_spec s;
+    char err[256];
+    assert_int_equal(
+        net_nic_spec_parse("null,mac=52:54:00:12:34:AB,mitigation=on", &s, err, sizeof(err)), 0);
+    assert_true(s.has_mac);
+    const uint8_t want[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0xAB};
+    assert_memory_equal(s.mac, want, 6);
+    assert_int_equal(s.mitigation, 1);
+    assert_int_equal(
+        net_nic_spec_parse("tap:t1,mitigation=off,mac=02-00-00-00-00-01", &s, err, sizeof(err)), 0);
+    assert_int_equal(s.mitigation, 0);
+    assert_int_equal(s.mac[0], 2);
+}
+
+static void expect_error(const char *spec, const char *words)
+{
+    struct net_nic_spec s;
+    char err[256] = "";
+    assert_int_equal(net_nic_spec_parse(spec, &s, err, sizeof(err)), -1);
+    if (!strstr(err, words))
+        fail_msg("spec '%s': error '%s' lacks '%s'", spec, err, words);
+}
+
+static void test_spec_errors(void **state)
+{
+    (void)state;
+    expect_error("", "empty");
+    expect_error("bogus", "unknown backend");
+    expect_error("pcap:", "file name");
+    expect_error("tap:", "interface name");
+    expect_error("tap:waytoolonginterfacename", "interface name");
+    expect_error("tap:a/b", "bad interface name");
+    expect_error("switch:vale0", "switch:SWITCH:PORT");
+    expect_error("switch:a:b:c", "switch:SWITCH:PORT");
+    expect_error("null,mac=01:00:00:00:00:01", "bad mac"); /* multicast */
+    expect_error("null,mac=00:00:00:00:00:00", "bad mac");
+    expect_error("null,mac=52:54:00:12:34", "bad mac");
+    expect_error("null,mac=52:54:00:12:34:567", "bad mac");
+    expect_error("null,mitigation=maybe", "on or off");
+    expect_error("null,mitigation=on,mitigation=off", "twice");
+    expect_error("null,speed=10", "unknown option");
+    expect_error("null,mac", "needs a value");
+    expect_error("null,", "empty option");
+    expect_error(",mac=52:54:00:12:34:56", "missing backend");
+    struct net_nic_spec s;
+    assert_int_equal(net_nic_spec_parse(NULL, &s, NULL, 0), -1); /* no err buffer is fine */
+}
+
+static void test_default_mac(void **state)
+{
+    (void)state;
+    uint8_t m[6];
+    net_default_mac(0, m);
+    const uint8_t m0[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
+    assert_memory_equal(m, m0, 6);
+    net_default_mac(3, m);
+    assert_int_equal(m[5], 0x59);
+    assert_int_equal(m[0] & 1, 0);
+}
+
+static void test_null_backend(void **state)
+{
+    (void)state;
+    char err[256];
+    struct net_backend *be = net_backend_open("null", err, sizeof(err));
+    assert_non_null(be);
+    assert_string_equal(be->ops->kind, "null");
+    uint8_t a[60] = {1}, b[1514] = {2};
+    struct net_txframe f[2] = {{a, sizeof(a)}, {b, sizeof(b)}};
+    assert_int_equal(net_send_batch(be, f, 2), 2);
+    assert_int_equal(be->stats.tx_frames, 2);
+    assert_int_equal(be->stats.tx_bytes, 60 + 1514);
+    uint8_t buf[64];
+    assert_int_equal(net_recv(be, buf, sizeof(buf)), 0);
+    assert_int_equal(net_poll_fd(be), -1);
+    net_backend_close(be);
+    net_backend_close(NULL);
+}
+
+static void test_pcap_backend_roundtrip(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/vpio-test-pcap-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    char spec[128], err[256];
+    snprintf(spec, sizeof(spec), "pcap:%s,mitigation=off", path);
+    struct net_backend *be = net_backend_open(spec, err, sizeof(err));
+    assert_non_null(be);
+    assert_int_equal(net_poll_fd(be), -1);
+    uint8_t fr[3][200];
+    struct net_txframe f[3];
+    for (int i = 0; i < 3; i++) {
+        memset(fr[i], 0x10 + i, sizeof(fr[i]));
+        f[i] = (struct net_txframe){fr[i], (uint32_t)(60 + 50 * i)};
+    }
+    assert_int_equal(net_send_batch(be, f, 3), 3);
+    assert_int_equal(net_send_batch(be, f, 1), 1);
+    net_backend_close(be);
+
+    char perr[PCAP_ERRBUF_SIZE];
+    pcap_t *p = pcap_open_offline(path, perr);
+    assert_non_null(p);
+    assert_int_equal(pcap_datalink(p), DLT_EN10MB);
+    struct pcap_pkthdr *h;
+    const u_char *data;
+    int n = 0;
+    while (pcap_next_ex(p, &h, &data) == 1) {
+        int i = n % 3;
+        assert_int_equal(h->caplen, f[i].len);
+        assert_int_equal(h->len, f[i].len);
+        assert_memory_equal(data, fr[i], f[i].len);
+        n++;
+    }
+    assert_int_equal(n, 4);
+    pcap_close(p);
+    unlink(path);
+}
+
+static void test_open_errors(void **state)
+{
+    (void)state;
+    char err[256] = "";
+    assert_null(net_backend_open("pcap:/nonexistent-dir/x.pcap", err, sizeof(err)));
+    assert_non_null(strstr(err, "cannot write"));
+    assert_null(net_backend_open("nope", err, sizeof(err)));
+    assert_non_null(strstr(err, "unknown backend"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_spec_backends), cmocka_unit_test(test_spec_options),
+        cmocka_unit_test(test_spec_errors),   cmocka_unit_test(test_default_mac),
+        cmocka_unit_test(test_null_backend),  cmocka_unit_test(test_pcap_backend_roundtrip),
+        cmocka_unit_test(test_open_errors),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
