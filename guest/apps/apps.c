@@ -4,5 +4,6 @@
 const struct app apps[] = {
     { "selftest", "selftest [hz=N]", selftest_main },
     { "pktgen", "pktgen tx|rx [count=N] [len=BYTES] [dst=MAC] [nic=I]", pktgen_main },
+    { "crash", "crash [pf] (test: an uncaught exception)", crash_main },
 };
 const int napps = sizeof(apps) / sizeof(apps[0]);

@@ -3,4 +3,5 @@
 #include "kernel.h"
 int selftest_main(const struct cmdline *cl);
 int pktgen_main(const struct cmdline *cl);
+int crash_main(const struct cmdline *cl);
 #endif

@@ -2,6 +2,7 @@
 # Boots build/guest.elf on QEMU (PVH via -kernel) and checks the selftest:
 #   qemu-selftest       RESULT line with ok=1, exit status 1 (debug-exit 0)
 #   qemu-unknown-app    an unknown app name: clear error, exit status 5
+#   qemu-fatal-exception  an uncaught #PF: FATAL line with CR2, exit status 7
 # Uses KVM when /dev/kvm is usable, TCG otherwise, and says which.
 # Each QEMU runs under `timeout 60`; only our own QEMU PIDs are killed.
 set -u
@@ -77,6 +78,14 @@ if [ "$rc" = 5 ] && grep -q "unknown app 'no-such-app'" "$tmp/unknown.txt"; then
     echo "PASS qemu-unknown-app ($mode; exit status 5)"
 else
     echo "FAIL qemu-unknown-app: exit status $rc, want 5 and an 'unknown app' error ($mode)"
+    fails=1
+fi
+run crash "crash pf"
+rc=$(cat "$tmp/crash.rc")
+if [ "$rc" = 7 ] && grep -q "FATAL exception 14 (#PF page fault).*cr2=0x100000000000" "$tmp/crash.txt"; then
+    echo "PASS qemu-fatal-exception ($mode; exit status 7)"
+else
+    echo "FAIL qemu-fatal-exception: exit status $rc, want 7 and a FATAL #PF line ($mode)"
     fails=1
 fi
 exit "$fails"
