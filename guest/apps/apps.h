@@ -4,4 +4,5 @@
 int selftest_main(const struct cmdline *cl);
 int pktgen_main(const struct cmdline *cl);
 int crash_main(const struct cmdline *cl);
+int idle_main(const struct cmdline *cl);
 #endif

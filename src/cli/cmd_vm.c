@@ -17,10 +17,6 @@ int cmd_vm(int argc, char **argv)
         fputs(vm_usage, stdout);
         return 0;
     }
-    if (args.nic_count > 0) {
-        fprintf(stderr, "vpio vm: --nic: no NIC model is built into this vpio yet\n");
-        return VM_EXIT_USAGE;
-    }
     struct vm_image image;
     int status = vm_image_read(&image, args.vm.kernel, args.vm.mem_size, err, sizeof(err));
     if (status) {
@@ -29,6 +25,9 @@ int cmd_vm(int argc, char **argv)
     }
     static struct vm vm; /* large; and the timeout handler refers to its kvm_run */
     status = vm_create(&vm, &args.vm);
+    for (int i = 0; status == 0 && i < args.nic_count; i++)
+        if (vm_nic_add(&vm, args.nics[i]) < 0)
+            status = VM_EXIT_USAGE;
     if (status == 0)
         status = vm_load_kernel(&vm, &image, args.vm.cmdline);
     vm_image_free(&image);

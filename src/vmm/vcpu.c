@@ -101,6 +101,8 @@ static uint64_t now_ns(void)
 
 int vm_run(struct vm *vm, double timeout_s)
 {
+    if (vm_nics_start(vm) < 0)
+        return VM_EXIT_SETUP;
     if (arm_timeout(vm, timeout_s) < 0) {
         snprintf(vm->err, sizeof(vm->err), "cannot arm the timeout: %s", strerror(errno));
         return VM_EXIT_SETUP;
@@ -133,6 +135,7 @@ int vm_run(struct vm *vm, double timeout_s)
         case KVM_EXIT_MMIO:
             x->mmio++;
             handle_mmio(vm);
+            vm_nics_after_mmio(vm);
             break;
         case KVM_EXIT_HLT:
             x->hlt++; /* with the in-kernel LAPIC, HLT is served in the kernel */
@@ -169,6 +172,7 @@ int vm_run(struct vm *vm, double timeout_s)
     }
     disarm_timeout();
     vm->end_ns = now_ns();
+    vm_nics_stop(vm); /* the I/O thread ends before anything it uses goes away */
     fflush(stdout);
     return status;
 }
@@ -197,4 +201,5 @@ void vm_print_stats(const struct vm *vm, FILE *out)
         fprintf(out, "vpio stats: %s unclaimed accesses=%llu\n", bus->name,
                 (unsigned long long)bus->unclaimed);
     }
+    vm_nics_print_stats((struct vm *)vm, out);
 }

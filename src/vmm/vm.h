@@ -16,6 +16,7 @@
 #include "pci.h"
 #include "pvh.h"
 #include "serial.h"
+#include "vm_nic.h"
 
 enum vm_status {
     VM_EXIT_USAGE = 64,       /* bad command line */
@@ -53,6 +54,8 @@ struct vm {
     struct serial com1;
     struct debug_exit dbg;
     struct vm_exit_stats exits;
+    struct vm_nics nics;
+    uint64_t irq_errors; /* KVM_IRQ_LINE failures */
     uint64_t start_ns, end_ns;
     char err[256];
 };

@@ -71,7 +71,7 @@ else
 fi
 
 # A guest that never exits is ended by --timeout with status 124.
-timeout 60 "$VPIO" vm --kernel "$GUEST" --cmdline "hang" --timeout 2 >"$tmp/out" 2>"$tmp/err"
+timeout 60 "$VPIO" vm --kernel "$GUEST" --cmdline "idle" --timeout 2 >"$tmp/out" 2>"$tmp/err"
 st=$?
 if [ "$st" -eq 124 ] && grep -q "did not exit within" "$tmp/err"; then
     pass "vm-timeout"
