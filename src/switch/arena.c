@@ -24,7 +24,7 @@
 #include "switch/sw_internal.h"
 
 _Static_assert(sizeof(struct vpio_sw_hdr) <= SW_HDR_SIZE, "header too large");
-_Static_assert(sizeof(struct vpio_sw_port) == 256, "port record layout");
+_Static_assert(sizeof(struct vpio_sw_port) == 320, "port record layout");
 _Static_assert(sizeof(struct vpio_ring) % 64 == 0, "ring layout");
 _Static_assert((VPIO_SW_RING_SLOTS & (VPIO_SW_RING_SLOTS - 1)) == 0, "ring size power of 2");
 

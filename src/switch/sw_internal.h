@@ -53,12 +53,13 @@ struct vpio_sw_port {
     uint32_t rx_lock __attribute__((aligned(64))); /* holder tid, 0 = free */
     uint32_t rx_hwtail;                            /* published: frames in [rx_hwcur, rx_hwtail) */
     uint32_t rx_wake_seq;                          /* futex word: ++ on each wake */
-    uint32_t pad2_;
-    uint64_t rx_pkts, rx_bytes, rx_drops, rx_errs; /* atomic adds by anyone */
     /* line 2: owner side of the RX ring; written by the owner's rxsync/poll */
     uint32_t rx_hwcur __attribute__((aligned(64))); /* released up to here */
     uint32_t rx_need_wake;                          /* owner sleeps (or is about to) */
-    /* line 3: TX counters, written by the owner's forwarding path */
+    /* line 3: RX counters, atomic adds by senders (and the owner: rx_errs) */
+    uint64_t rx_pkts __attribute__((aligned(64)));
+    uint64_t rx_bytes, rx_drops, rx_errs;
+    /* line 4: TX counters, written by the owner's forwarding path */
     uint64_t tx_pkts __attribute__((aligned(64)));
     uint64_t tx_bytes, tx_drops, tx_errs;
 } __attribute__((aligned(64)));
