@@ -4,7 +4,8 @@
  *
  * Ownership: tx() must copy the frame (or finish with it) before it
  * returns; the stack reuses its buffer for the next frame. net_input()
- * never keeps a pointer to the frame it is given. */
+ * never keeps a pointer to the frame it is given. tx() must not call
+ * net_input on the same stack (queue instead): the stack is not reentrant. */
 #ifndef GUEST_NET_NETIF_H
 #define GUEST_NET_NETIF_H
 #include "net_port.h"
@@ -13,11 +14,12 @@
 #define NETIF_F_TX_UDP_CSUM 0x1 /* NIC finishes the UDP checksum (see below) */
 
 /* tx flags for one frame. */
-#define NETIF_TX_CSUM_UDP 0x1 /* the UDP checksum field holds the folded
-                               * pseudo-header sum, not complemented; the
-                               * NIC sums from the UDP header (offset
-                               * 14 + IHL*4) to the end of the IP packet
-                               * and stores the complement there */
+#define NETIF_TX_CSUM_UDP                                                                          \
+    0x1 /* the UDP checksum field holds the folded                                                 \
+         * pseudo-header sum, not complemented; the                                                \
+         * NIC sums from the UDP header (offset                                                    \
+         * 14 + IHL*4) to the end of the IP packet                                                 \
+         * and stores the complement there */
 
 struct netif {
     uint8_t mac[6];
