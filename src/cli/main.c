@@ -14,6 +14,7 @@ static const struct command commands[] = {
     {"vm", cmd_vm, "run a virtual machine (KVM) from a PVH kernel image"},
     {"pktgen", cmd_pktgen, "send or receive frames on a switch port (like netmap pkt-gen)"},
     {"switch", cmd_switch, "list switches, their ports and counters; remove a stale one"},
+    {"bench", cmd_bench, "the paper's table: two VMs per configuration, vpio and QEMU"},
     /* more subcommands: add one line each, keep the table sorted by use */
 };
 

@@ -1,0 +1,63 @@
+#include "bench_rows.h"
+
+#include <stdio.h>
+
+/* Rows in the order of the paper's table: each adds one change to the row
+ * above it. The QEMU rows are the peer, with the same guest and apps. */
+const struct bench_row bench_rows[] = {
+    {"baseline", BENCH_VPIO, BENCH_SOCKET, BENCH_TAP, "classic", false, true},
+    {"+moderation", BENCH_VPIO, BENCH_SOCKET, BENCH_TAP, "classic", true, false},
+    {"+send-combining", BENCH_VPIO, BENCH_SOCKET, BENCH_TAP, "sc", true, false},
+    {"+switch", BENCH_VPIO, BENCH_SOCKET, BENCH_SWITCH, "sc", true, false},
+    {"+csb", BENCH_VPIO, BENCH_SOCKET, BENCH_SWITCH, "csb", true, false},
+    {"ring+switch", BENCH_VPIO, BENCH_RING, BENCH_SWITCH, "sc", true, false},
+    {"ring+csb", BENCH_VPIO, BENCH_RING, BENCH_SWITCH, "csb", true, false},
+    {"qemu", BENCH_QEMU, BENCH_SOCKET, BENCH_TAP, "classic", false, false},
+    {"qemu+moderation", BENCH_QEMU, BENCH_SOCKET, BENCH_TAP, "classic", true, false},
+    {"qemu-ring", BENCH_QEMU, BENCH_RING, BENCH_TAP, "sc", true, false},
+};
+const size_t bench_row_count = sizeof(bench_rows) / sizeof(bench_rows[0]);
+
+/* Addresses from the benchmarking range 198.18.0.0/15; the sender is .1. */
+#define SENDER_IP "198.18.0.1"
+#define RECEIVER_IP "198.18.0.2"
+#define UDP_PORT 9
+#define ETH_IP_UDP_HEADERS 42 /* 14 + 20 + 8 */
+
+int bench_guest_cmdline(const struct bench_row *row, bool sender, unsigned frame,
+                        double seconds, const char *dst_mac, char *buf, size_t len)
+{
+    int n;
+    /* The receiver outlives the sender; it stops after 1 s without frames. */
+    double rx_seconds = seconds + 3;
+    if (row->api == BENCH_SOCKET) {
+        unsigned payload = frame > ETH_IP_UDP_HEADERS ? frame - ETH_IP_UDP_HEADERS : 0;
+        if (sender)
+            n = snprintf(buf, len,
+                         "udp-send ip=" SENDER_IP " dst=" RECEIVER_IP
+                         " port=%d len=%u duration=%g txmode=%s",
+                         UDP_PORT, payload, seconds, row->txmode);
+        else
+            n = snprintf(buf, len,
+                         "udp-recv ip=" RECEIVER_IP " port=%d duration=%g idle=1 txmode=%s",
+                         UDP_PORT, rx_seconds, row->txmode);
+    } else {
+        if (sender)
+            n = snprintf(buf, len, "pktgen tx len=%u duration=%g batch=64 dst=%s txmode=%s",
+                         frame, seconds, dst_mac, row->txmode);
+        else
+            n = snprintf(buf, len, "pktgen rx timeout=%g idle=1 batch=64 txmode=%s", rx_seconds,
+                         row->txmode);
+    }
+    return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+const char *bench_platform_name(enum bench_platform p)
+{
+    return p == BENCH_VPIO ? "vpio" : "qemu";
+}
+
+const char *bench_api_name(enum bench_api a)
+{
+    return a == BENCH_SOCKET ? "socket" : "ring";
+}

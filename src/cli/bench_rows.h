@@ -1,0 +1,35 @@
+/* The configurations `vpio bench` measures: the paper's table, row by row,
+ * plus the QEMU peer rows. Each row runs one sender VM and one receiver VM. */
+#ifndef VPIO_BENCH_ROWS_H
+#define VPIO_BENCH_ROWS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum bench_platform { BENCH_VPIO, BENCH_QEMU };
+enum bench_api { BENCH_SOCKET, BENCH_RING };
+enum bench_link { BENCH_TAP, BENCH_SWITCH };
+
+struct bench_row {
+    const char *config; /* "baseline", "+moderation", ... */
+    enum bench_platform platform;
+    enum bench_api api;
+    enum bench_link link;
+    const char *txmode; /* guest driver discipline: classic, sc, csb */
+    bool mitigation;    /* device-side interrupt moderation */
+    bool baseline;      /* the row ratios are taken against */
+};
+
+extern const struct bench_row bench_rows[];
+extern const size_t bench_row_count;
+
+/* Guest command lines for a row: receiver and sender, frame bytes (without
+ * FCS), run seconds. dst_mac is the receiver's MAC. Returns 0 or -1 (buffer
+ * too small). */
+int bench_guest_cmdline(const struct bench_row *row, bool sender, unsigned frame,
+                        double seconds, const char *dst_mac, char *buf, size_t len);
+
+const char *bench_platform_name(enum bench_platform p);
+const char *bench_api_name(enum bench_api a);
+
+#endif

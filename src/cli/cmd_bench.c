@@ -1,0 +1,571 @@
+/* vpio bench: the paper's table, measured guest to guest on this machine,
+ * side by side with QEMU's e1000 running the same guest.
+ *
+ * Per row and frame size: start the receiver VM, then the sender VM, let the
+ * sender run for the duration, collect both RESULT lines (and vpio's
+ * --stats), compute packets/s received, Gbit/s, exits and interrupts per
+ * packet, and ratios to the baseline row and to the best QEMU row. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bench_env.h"
+#include "bench_result.h"
+#include "bench_rows.h"
+#include "commands.h"
+#include "vm_args.h"
+#include "vpio/switch.h"
+
+static const char bench_usage[] =
+    "usage: vpio bench [options]\n"
+    "\n"
+    "Runs a sender VM and a receiver VM per configuration and prints one table:\n"
+    "packets/s received, Gbit/s, VM exits and interrupts per packet on each side,\n"
+    "and ratios to the baseline row and to QEMU's e1000 (same guest, same apps).\n"
+    "Rows: baseline (classic driver, no moderation, tap + Linux bridge),\n"
+    "+moderation, +send-combining, +switch, +csb, ring API rows, QEMU peer rows.\n"
+    "\n"
+    "options:\n"
+    "  --quick            short run: 2 s per row, 60-byte frames only\n"
+    "  --duration SEC     seconds the sender runs per row (default 5)\n"
+    "  --frames LIST      frame sizes, comma-separated (default 60,1514)\n"
+    "  --rows LIST        only these configurations (names as in the table)\n"
+    "  --platform P       vpio, qemu or all (default all)\n"
+    "  --kernel FILE      guest image (default build/guest.elf)\n"
+    "  --vpio FILE        vpio binary for the VMs (default: this program)\n"
+    "  --outdir DIR       per-run logs, CSV, JSON and plot (default build/bench)\n"
+    "  --json FILE        also write the rows as JSON to FILE\n"
+    "  --csv FILE         also write the rows as CSV to FILE\n"
+    "  --plot FILE        bar chart of packets/s per configuration (PNG, gnuplot)\n"
+    "  --help             this text\n"
+    "\n"
+    "Needs root (network namespace, taps) and /dev/kvm for the vpio rows and for\n"
+    "QEMU with KVM; without /dev/kvm the vpio rows are reported as not run and\n"
+    "QEMU runs under TCG (platform qemu-tcg: not comparable with KVM figures).\n";
+
+#define MAX_FRAMES 4
+#define MAX_RESULTS 64
+
+struct bench_opts {
+    double duration;
+    unsigned frames[MAX_FRAMES];
+    int nframes;
+    const char *rows;
+    const char *platform;
+    const char *kernel, *vpio, *outdir, *json, *csv, *plot;
+};
+
+struct bench_result {
+    const struct bench_row *row;
+    unsigned frame;
+    bool ran;
+    char note[1024]; /* why it did not run, or what went wrong */
+    char platform[16];   /* vpio, qemu, qemu-tcg */
+    double rx_pps, tx_pps, gbps;
+    double rx_pkts, tx_pkts, drops;
+    double exits_per_pkt, irqs_per_pkt; /* both VMs, per received packet */
+    double tx_exits_per_pkt, rx_exits_per_pkt, tx_irqs_per_pkt, rx_irqs_per_pkt;
+    const char *exit_source; /* "vmm" (vpio counted) or "guest" (guest's register count) */
+    double ratio_baseline, ratio_qemu;
+};
+
+struct bench_ctx {
+    struct bench_opts o;
+    bool kvm;
+    struct bench_netns ns;
+    bool ns_ready;
+    char ns_err[200];
+    char switch_name[64];
+    struct bench_result results[MAX_RESULTS];
+    int nresults;
+};
+
+static int parse_frames(const char *s, struct bench_opts *o)
+{
+    o->nframes = 0;
+    char *copy = strdup(s), *save = NULL;
+    for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        char *end;
+        long v = strtol(t, &end, 10);
+        if (*end || v < 60 || v > 1514 || o->nframes >= MAX_FRAMES) {
+            free(copy);
+            return -1;
+        }
+        o->frames[o->nframes++] = (unsigned)v;
+    }
+    free(copy);
+    return o->nframes ? 0 : -1;
+}
+
+static int parse_opts(int argc, char **argv, struct bench_opts *o, bool *help)
+{
+    *o = (struct bench_opts){.duration = 5, .frames = {60, 1514}, .nframes = 2,
+                             .platform = "all", .kernel = "build/guest.elf",
+                             .outdir = "build/bench"};
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            *help = true;
+            return 0;
+        }
+        if (!strcmp(a, "--quick")) {
+            o->duration = 2;
+            o->frames[0] = 60;
+            o->nframes = 1;
+            continue;
+        }
+        if (i + 1 >= argc) {
+            fprintf(stderr, "vpio bench: unknown option or missing value: %s\n", a);
+            return -1;
+        }
+        const char *v = argv[++i];
+        if (!strcmp(a, "--duration")) {
+            if (parse_seconds(v, &o->duration) < 0 || o->duration < 0.5 || o->duration > 600) {
+                fprintf(stderr, "vpio bench: bad --duration '%s' (0.5 to 600 s)\n", v);
+                return -1;
+            }
+        } else if (!strcmp(a, "--frames")) {
+            if (parse_frames(v, o) < 0) {
+                fprintf(stderr, "vpio bench: bad --frames '%s' (60..1514, at most 4)\n", v);
+                return -1;
+            }
+        } else if (!strcmp(a, "--rows")) {
+            o->rows = v;
+        } else if (!strcmp(a, "--platform")) {
+            if (strcmp(v, "vpio") && strcmp(v, "qemu") && strcmp(v, "all")) {
+                fprintf(stderr, "vpio bench: bad --platform '%s'\n", v);
+                return -1;
+            }
+            o->platform = v;
+        } else if (!strcmp(a, "--kernel")) {
+            o->kernel = v;
+        } else if (!strcmp(a, "--vpio")) {
+            o->vpio = v;
+        } else if (!strcmp(a, "--outdir")) {
+            o->outdir = v;
+        } else if (!strcmp(a, "--json")) {
+            o->json = v;
+        } else if (!strcmp(a, "--csv")) {
+            o->csv = v;
+        } else if (!strcmp(a, "--plot")) {
+            o->plot = v;
+        } else {
+            fprintf(stderr, "vpio bench: unknown option '%s' (see vpio bench --help)\n", a);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static bool row_selected(const struct bench_opts *o, const struct bench_row *row)
+{
+    if (strcmp(o->platform, "all") && strcmp(o->platform, bench_platform_name(row->platform)))
+        return false;
+    if (!o->rows)
+        return true;
+    size_t n = strlen(row->config);
+    for (const char *p = o->rows; (p = strstr(p, row->config)); p += n)
+        if ((p == o->rows || p[-1] == ',') && (p[n] == ',' || p[n] == 0))
+            return true;
+    return false;
+}
+
+static const char *mac_for(int vm)
+{
+    return vm == 0 ? "52:54:00:18:00:01" : "52:54:00:18:00:02";
+}
+
+/* Builds the argv of one VM (vm 0 = sender, 1 = receiver) into args. */
+static int build_vm_argv(struct bench_ctx *c, const struct bench_row *row, int vm,
+                         const char *cmdline, double seconds, char store[][256], char **argv)
+{
+    int n = 0;
+#define ARG(...) (snprintf(store[n], 256, __VA_ARGS__), argv[n] = store[n], n++)
+    if (row->link == BENCH_TAP) {
+        ARG("ip");
+        ARG("netns");
+        ARG("exec");
+        ARG("%s", c->ns.name);
+    }
+    if (row->platform == BENCH_VPIO) {
+        ARG("%s", c->o.vpio);
+        ARG("vm");
+        ARG("--kernel");
+        ARG("%s", c->o.kernel);
+        ARG("--timeout");
+        ARG("%g", seconds + 20);
+        ARG("--stats");
+        ARG("--nic");
+        if (row->link == BENCH_TAP)
+            ARG("tap:%s,mac=%s,mitigation=%s", c->ns.tap[vm], mac_for(vm),
+                row->mitigation ? "on" : "off");
+        else
+            ARG("%s:vm%d,mac=%s,mitigation=%s", c->switch_name, vm, mac_for(vm),
+                row->mitigation ? "on" : "off");
+        ARG("--cmdline");
+        ARG("%s", cmdline);
+    } else {
+        ARG("qemu-system-x86_64");
+        if (c->kvm) {
+            ARG("-enable-kvm");
+            ARG("-cpu");
+            ARG("host,-arch-capabilities");
+        } else {
+            ARG("-accel");
+            ARG("tcg");
+            ARG("-cpu");
+            ARG("max");
+        }
+        ARG("-m");
+        ARG("64M");
+        ARG("-nographic");
+        ARG("-no-reboot");
+        ARG("-kernel");
+        ARG("%s", c->o.kernel);
+        ARG("-append");
+        ARG("%s", cmdline);
+        ARG("-device");
+        ARG("isa-debug-exit,iobase=0xf4,iosize=0x04");
+        ARG("-netdev");
+        ARG("tap,id=n0,ifname=%s,script=no,downscript=no,vhost=off", c->ns.tap[vm]);
+        ARG("-device");
+        ARG("e1000,netdev=n0,mac=%s,mitigation=%s", mac_for(vm), row->mitigation ? "on" : "off");
+    }
+#undef ARG
+    argv[n] = NULL;
+    return n;
+}
+
+static void set_note(struct bench_result *r, const char *fmt, const char *detail)
+{
+    snprintf(r->note, sizeof(r->note), fmt, detail);
+}
+
+/* The first "FAIL"/error-looking line of a log, for the note. */
+static void first_error(const char *log, char *out, size_t len)
+{
+    const char *keys[] = {"vpio vm:", "RESULT", "error", "qemu-system", "FATAL"};
+    for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+        const char *p = strstr(log, keys[k]);
+        if (p) {
+            size_t n = strcspn(p, "\n");
+            snprintf(out, len, "%.*s", (int)(n < len - 1 ? n : len - 1), p);
+            return;
+        }
+    }
+    snprintf(out, len, "no output");
+}
+
+static void run_one(struct bench_ctx *c, const struct bench_row *row, unsigned frame,
+                    struct bench_result *r)
+{
+    memset(r, 0, sizeof(*r));
+    r->row = row;
+    r->frame = frame;
+    snprintf(r->platform, sizeof(r->platform), "%s",
+             row->platform == BENCH_QEMU && !c->kvm ? "qemu-tcg"
+                                                    : bench_platform_name(row->platform));
+    if (row->platform == BENCH_VPIO && !c->kvm) {
+        set_note(r, "not run: %s", "/dev/kvm missing (vpio needs KVM)");
+        return;
+    }
+    if (row->link == BENCH_TAP && !c->ns_ready) {
+        set_note(r, "not run: %s", c->ns_err);
+        return;
+    }
+    const char *app_tx = row->api == BENCH_SOCKET ? "udp-send" : "pktgen";
+    const char *app_rx = row->api == BENCH_SOCKET ? "udp-recv" : "pktgen";
+    char cmd[2][512];
+    if (bench_guest_cmdline(row, false, frame, c->o.duration, mac_for(1), cmd[1],
+                            sizeof(cmd[1])) < 0 ||
+        bench_guest_cmdline(row, true, frame, c->o.duration, mac_for(1), cmd[0],
+                            sizeof(cmd[0])) < 0) {
+        set_note(r, "%s", "internal: command line too long");
+        return;
+    }
+    char store[2][48][256];
+    char *argv[2][49];
+    struct bench_proc proc[2];
+    char path[2][512];
+    for (int vm = 1; vm >= 0; vm--) {
+        build_vm_argv(c, row, vm, cmd[vm], c->o.duration, store[vm], argv[vm]);
+        snprintf(path[vm], sizeof(path[vm]), "%s/%s-%s-%u-%s.log", c->o.outdir, r->platform,
+                 row->config, frame, vm == 0 ? "tx" : "rx");
+        if (bench_proc_start(&proc[vm], argv[vm], path[vm]) < 0) {
+            set_note(r, "cannot start the VM: %s", strerror(errno));
+            if (vm == 0)
+                bench_proc_wait(&proc[1], 0);
+            return;
+        }
+        if (vm == 1)
+            usleep(c->kvm ? 300000 : 1500000); /* let the receiver boot first */
+    }
+    /* Generous deadlines: boot, the run, the receiver's idle timeout. */
+    double slack = c->kvm ? 15 : 60;
+    unsigned long long deadline = bench_now_ns() + (unsigned long long)((c->o.duration + slack) * 1e9);
+    bench_proc_wait(&proc[0], deadline);
+    bench_proc_wait(&proc[1], deadline + 5000000000ull);
+    char *log[2] = {bench_proc_output(&proc[0]), bench_proc_output(&proc[1])};
+    struct bench_kv tx, rx;
+    bool have_tx = bench_find_result(log[0], "RESULT ", app_tx, &tx) == 0;
+    bool have_rx = bench_find_result(log[1], "RESULT ", app_rx, &rx) == 0;
+    if (!have_tx || !have_rx) {
+        char why[120];
+        first_error(log[have_tx ? 1 : 0], why, sizeof(why));
+        snprintf(r->note, sizeof(r->note), "failed: no RESULT from the %s VM (%s; see %s)",
+                 have_tx ? "receiver" : "sender", why, path[have_tx ? 1 : 0]);
+        free(log[0]);
+        free(log[1]);
+        return;
+    }
+    r->ran = true;
+    r->rx_pkts = bench_kv_num(&rx, "pkts", 0);
+    r->tx_pkts = bench_kv_num(&tx, "pkts", 0);
+    r->rx_pps = bench_kv_num(&rx, "pps", 0);
+    r->tx_pps = bench_kv_num(&tx, "pps", 0);
+    r->drops = r->tx_pkts > r->rx_pkts ? r->tx_pkts - r->rx_pkts : 0;
+    r->gbps = r->rx_pps * frame * 8 / 1e9;
+    struct bench_vm_stats st[2];
+    bench_parse_vm_stats(log[0], &st[0]);
+    bench_parse_vm_stats(log[1], &st[1]);
+    double txp = r->tx_pkts > 0 ? r->tx_pkts : 1, rxp = r->rx_pkts > 0 ? r->rx_pkts : 1;
+    if (st[0].found && st[1].found) {
+        r->exit_source = "vmm";
+        r->tx_exits_per_pkt = st[0].exits / txp;
+        r->rx_exits_per_pkt = st[1].exits / rxp;
+        r->tx_irqs_per_pkt = st[0].irqs / txp;
+        r->rx_irqs_per_pkt = st[1].irqs / rxp;
+    } else {
+        /* QEMU: every register access from the ring-3 guest is an exit; the
+         * guest counts its own accesses and the interrupts it took. */
+        r->exit_source = "guest";
+        r->tx_exits_per_pkt = bench_kv_num(&tx, "reg_accesses", 0) / txp;
+        r->rx_exits_per_pkt = bench_kv_num(&rx, "reg_accesses", 0) / rxp;
+        r->tx_irqs_per_pkt = bench_kv_num(&tx, "irqs", 0) / txp;
+        r->rx_irqs_per_pkt = bench_kv_num(&rx, "irqs", 0) / rxp;
+    }
+    r->exits_per_pkt = r->tx_exits_per_pkt * txp / rxp + r->rx_exits_per_pkt;
+    r->irqs_per_pkt = r->tx_irqs_per_pkt * txp / rxp + r->rx_irqs_per_pkt;
+    free(log[0]);
+    free(log[1]);
+}
+
+static void compute_ratios(struct bench_ctx *c)
+{
+    for (int i = 0; i < c->nresults; i++) {
+        struct bench_result *r = &c->results[i];
+        double base = 0, qemu = 0;
+        for (int j = 0; j < c->nresults; j++) {
+            struct bench_result *o = &c->results[j];
+            if (!o->ran || o->frame != r->frame)
+                continue;
+            if (o->row->baseline)
+                base = o->rx_pps;
+            if (o->row->platform == BENCH_QEMU && o->row->api == BENCH_SOCKET && o->rx_pps > qemu)
+                qemu = o->rx_pps;
+        }
+        r->ratio_baseline = r->ran && base > 0 ? r->rx_pps / base : 0;
+        r->ratio_qemu = r->ran && qemu > 0 ? r->rx_pps / qemu : 0;
+    }
+}
+
+static void print_ratio(FILE *f, double v)
+{
+    if (v > 0)
+        fprintf(f, " %7.2fx |", v);
+    else
+        fprintf(f, " %8s |", "n/a");
+}
+
+static void print_table(struct bench_ctx *c, FILE *f)
+{
+    fprintf(f, "| config | platform | api | frame | rx pps | Gbit/s | exits/pkt (tx, rx) | "
+               "irqs/pkt (tx, rx) | vs baseline | vs qemu | note |\n");
+    fprintf(f, "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n");
+    for (int i = 0; i < c->nresults; i++) {
+        struct bench_result *r = &c->results[i];
+        fprintf(f, "| %-16s | %-8s | %-6s | %4u |", r->row->config, r->platform,
+                bench_api_name(r->row->api), r->frame);
+        if (!r->ran) {
+            fprintf(f, " – | – | – | – | – | – | %s |\n", r->note);
+            continue;
+        }
+        fprintf(f, " %10.0f | %6.3f | %.3f (%.3f, %.3f)%s | %.3f (%.3f, %.3f) |", r->rx_pps,
+                r->gbps, r->exits_per_pkt, r->tx_exits_per_pkt, r->rx_exits_per_pkt,
+                strcmp(r->exit_source, "guest") == 0 ? "ᵍ" : "", r->irqs_per_pkt,
+                r->tx_irqs_per_pkt, r->rx_irqs_per_pkt);
+        print_ratio(f, r->ratio_baseline);
+        print_ratio(f, r->ratio_qemu);
+        fprintf(f, " tx %.0f pkts, rx %.0f, lost %.0f |\n", r->tx_pkts, r->rx_pkts, r->drops);
+    }
+    fprintf(f, "\nᵍ exits counted by the guest (its register accesses; each is a VM exit), "
+               "not by the VMM.\n");
+}
+
+static void write_csv(struct bench_ctx *c, FILE *f)
+{
+    fprintf(f, "config,platform,api,frame,pps,gbps,exits_per_pkt,irqs_per_pkt,tx_exits_per_pkt,"
+               "rx_exits_per_pkt,tx_irqs_per_pkt,rx_irqs_per_pkt,tx_pkts,rx_pkts,"
+               "ratio_baseline,ratio_qemu,exit_source,note\n");
+    for (int i = 0; i < c->nresults; i++) {
+        struct bench_result *r = &c->results[i];
+        fprintf(f, "%s,%s,%s,%u,%.0f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.0f,%.0f,%.3f,%.3f,%s,\"%s\"\n",
+                r->row->config, r->platform, bench_api_name(r->row->api), r->frame, r->rx_pps,
+                r->gbps, r->exits_per_pkt, r->irqs_per_pkt, r->tx_exits_per_pkt,
+                r->rx_exits_per_pkt, r->tx_irqs_per_pkt, r->rx_irqs_per_pkt, r->tx_pkts,
+                r->rx_pkts, r->ratio_baseline, r->ratio_qemu, r->ran ? r->exit_source : "",
+                r->note);
+    }
+}
+
+static void write_json(struct bench_ctx *c, FILE *f)
+{
+    fprintf(f, "[\n");
+    for (int i = 0; i < c->nresults; i++) {
+        struct bench_result *r = &c->results[i];
+        fprintf(f,
+                "  {\"config\": \"%s\", \"platform\": \"%s\", \"api\": \"%s\", \"frame\": %u, "
+                "\"ran\": %s, \"pps\": %.0f, \"gbps\": %.4f, \"exits_per_pkt\": %.4f, "
+                "\"irqs_per_pkt\": %.4f, \"tx_exits_per_pkt\": %.4f, \"rx_exits_per_pkt\": %.4f, "
+                "\"tx_irqs_per_pkt\": %.4f, \"rx_irqs_per_pkt\": %.4f, \"tx_pkts\": %.0f, "
+                "\"rx_pkts\": %.0f, \"ratio_baseline\": %.3f, \"ratio_qemu\": %.3f, "
+                "\"exit_source\": \"%s\", \"note\": \"%s\"}%s\n",
+                r->row->config, r->platform, bench_api_name(r->row->api), r->frame,
+                r->ran ? "true" : "false", r->rx_pps, r->gbps, r->exits_per_pkt,
+                r->irqs_per_pkt, r->tx_exits_per_pkt, r->rx_exits_per_pkt, r->tx_irqs_per_pkt,
+                r->rx_irqs_per_pkt, r->tx_pkts, r->rx_pkts, r->ratio_baseline, r->ratio_qemu,
+                r->ran ? r->exit_source : "", r->note, i + 1 < c->nresults ? "," : "");
+    }
+    fprintf(f, "]\n");
+}
+
+static int write_file(struct bench_ctx *c, const char *path,
+                      void (*writer)(struct bench_ctx *, FILE *))
+{
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        fprintf(stderr, "vpio bench: %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    writer(c, f);
+    fclose(f);
+    return 0;
+}
+
+static void plot(struct bench_ctx *c, const char *png)
+{
+    char data[512];
+    snprintf(data, sizeof(data), "%s/plot.dat", c->o.outdir);
+    FILE *f = fopen(data, "w");
+    if (!f)
+        return;
+    int rows = 0;
+    for (int i = 0; i < c->nresults; i++) {
+        struct bench_result *r = &c->results[i];
+        if (r->ran) {
+            fprintf(f, "\"%s %s %uB\" %.0f\n", r->row->config, r->platform, r->frame, r->rx_pps);
+            rows++;
+        }
+    }
+    fclose(f);
+    if (!rows) {
+        fprintf(stderr, "vpio bench: nothing ran, no plot\n");
+        return;
+    }
+    char script[512];
+    snprintf(script, sizeof(script), "%s/plot.gp", c->o.outdir);
+    f = fopen(script, "w");
+    if (!f)
+        return;
+    fprintf(f,
+            "set terminal png size 1000,560\nset output '%s'\n"
+            "set title 'vpio bench: packets/s received, guest to guest'\n"
+            "set style data histograms\nset style fill solid 0.8\nset boxwidth 0.8\n"
+            "set ylabel 'packets/s'\nset xtics rotate by -35\nset grid ytics\n"
+            "set key off\nplot '%s' using 2:xtic(1)\n",
+            png, data);
+    fclose(f);
+    char cmd[1200];
+    snprintf(cmd, sizeof(cmd), "gnuplot '%s' 2>&1", script);
+    int st = system(cmd);
+    if (st != 0)
+        fprintf(stderr, "vpio bench: gnuplot failed (is gnuplot installed?); data in %s\n",
+                data);
+    else
+        fprintf(stderr, "vpio bench: plot written to %s\n", png);
+}
+
+static void self_path(char *buf, size_t len)
+{
+    ssize_t n = readlink("/proc/self/exe", buf, len - 1);
+    buf[n > 0 ? n : 0] = 0;
+}
+
+int cmd_bench(int argc, char **argv)
+{
+    static struct bench_ctx c;
+    bool help = false;
+    if (parse_opts(argc, argv, &c.o, &help) < 0)
+        return 64;
+    if (help) {
+        fputs(bench_usage, stdout);
+        return 0;
+    }
+    static char self[512];
+    if (!c.o.vpio) {
+        self_path(self, sizeof(self));
+        c.o.vpio = self;
+    }
+    if (access(c.o.kernel, R_OK) != 0) {
+        fprintf(stderr, "vpio bench: guest image %s: %s (run make)\n", c.o.kernel,
+                strerror(errno));
+        return 66;
+    }
+    mkdir(c.o.outdir, 0755);
+    c.kvm = access("/dev/kvm", R_OK | W_OK) == 0;
+    if (!c.kvm)
+        fprintf(stderr, "vpio bench: *** /dev/kvm missing: vpio rows are NOT run; QEMU runs "
+                        "under TCG (software emulation) ***\n");
+    snprintf(c.switch_name, sizeof(c.switch_name), "bench%d", (int)getpid());
+    if (geteuid() != 0)
+        snprintf(c.ns_err, sizeof(c.ns_err), "tap rows need root (network namespace)");
+    else if (bench_netns_create(&c.ns, c.ns_err, sizeof(c.ns_err)) == 0)
+        c.ns_ready = true;
+    for (size_t i = 0; i < bench_row_count; i++) {
+        const struct bench_row *row = &bench_rows[i];
+        if (!row_selected(&c.o, row))
+            continue;
+        for (int k = 0; k < c.o.nframes && c.nresults < MAX_RESULTS; k++) {
+            struct bench_result *r = &c.results[c.nresults++];
+            fprintf(stderr, "vpio bench: %s %s %s %uB ... ", row->config,
+                    bench_platform_name(row->platform), bench_api_name(row->api), c.o.frames[k]);
+            run_one(&c, row, c.o.frames[k], r);
+            if (r->ran)
+                fprintf(stderr, "%.0f pps\n", r->rx_pps);
+            else
+                fprintf(stderr, "%s\n", r->note);
+        }
+    }
+    bench_netns_destroy(&c.ns);
+    vpio_switch_remove(c.switch_name, 1); /* if a switch row created it */
+    compute_ratios(&c);
+    printf("\nvpio bench: %g s per row, guest to guest\n\n", c.o.duration);
+    print_table(&c, stdout);
+    char path[512];
+    snprintf(path, sizeof(path), "%s/bench.csv", c.o.outdir);
+    write_file(&c, c.o.csv ? c.o.csv : path, write_csv);
+    snprintf(path, sizeof(path), "%s/bench.json", c.o.outdir);
+    write_file(&c, c.o.json ? c.o.json : path, write_json);
+    snprintf(path, sizeof(path), "%s/bench.png", c.o.outdir);
+    plot(&c, c.o.plot ? c.o.plot : path);
+    int ran = 0, failed = 0;
+    for (int i = 0; i < c.nresults; i++) {
+        ran += c.results[i].ran;
+        failed += !c.results[i].ran && strncmp(c.results[i].note, "not run", 7) != 0;
+    }
+    printf("\n%d rows ran, %d failed, %d not run\n", ran, failed, c.nresults - ran - failed);
+    return failed ? 1 : 0;
+}
