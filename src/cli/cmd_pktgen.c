@@ -29,6 +29,7 @@ static const char usage_text[] =
     "  -d DSTMAC    destination MAC (default ff:ff:ff:ff:ff:ff)\n"
     "  -s SRCMAC    source MAC (default 02:00:00:00:00:NN, NN = port id)\n"
     "  -q           no per-second rate lines\n"
+    "  -B           rx: busy-poll (never sleep in the futex)\n"
     "Without -n and -T it runs until interrupted. Ends with one line\n"
     "RESULT app=pktgen role=tx|rx pkts=N bytes=N pps=N bps=N drops=N errs=N\n"
     "(tx: pkts delivered to >= 1 port, drops not delivered; rx: pkts received,\n"
@@ -73,7 +74,7 @@ int pktgen_parse(int argc, char **argv, struct pktgen_opts *o, char *err, size_t
     opterr = 0;
     int c;
     uint64_t v;
-    while ((c = getopt_long(argc, argv, ":i:f:l:n:T:W:b:d:s:qh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":i:f:l:n:T:W:b:d:s:qBh", longopts, NULL)) != -1) {
         switch (c) {
         case 'h':
             printf(usage_text, VPIO_SW_MAX_FRAME, VPIO_SW_RING_SLOTS - 1);
@@ -148,6 +149,9 @@ int pktgen_parse(int argc, char **argv, struct pktgen_opts *o, char *err, size_t
             break;
         case 'q':
             o->quiet = 1;
+            break;
+        case 'B':
+            o->busy = 1;
             break;
         case ':':
             snprintf(err, errlen, "option -%c needs an argument", optopt);
@@ -292,7 +296,7 @@ static int run_rx(struct vpio_port *p, const struct pktgen_opts *o, uint64_t *pk
         if (t >= tend || (o->idle > 0 && n && t - lastpkt >= o->idle))
             break;
         int ms = (int)((tend - t) * 1000) + 1;
-        vpio_port_poll(p, VPIO_POLL_RX, ms < 200 ? ms : 200);
+        vpio_port_poll(p, VPIO_POLL_RX, o->busy ? 0 : ms < 200 ? ms : 200);
         uint32_t i = r->head, tail = r->tail;
         uint64_t got = 0;
         while (i != tail) {

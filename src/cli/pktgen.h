@@ -17,6 +17,7 @@ struct pktgen_opts {
     uint8_t src[6];     /* -s */
     int src_set;
     int quiet; /* -q: no per-second lines */
+    int busy;  /* -B rx: busy-poll the ring, never sleep */
 };
 
 /* Returns 0 and fills o, 1 for --help (usage printed to stdout), or -1 with a
