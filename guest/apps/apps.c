@@ -1,10 +1,15 @@
 /* The applications the command line can name (first word or app=NAME). */
 #include "apps.h"
+#include "net_apps.h"
 
 const struct app apps[] = {
     { "selftest", "selftest [hz=N]", selftest_main },
     { "pktgen", "pktgen tx|rx [count=N] [len=BYTES] [dst=MAC] [nic=I]", pktgen_main },
     { "crash", "crash [pf] (test: an uncaught exception)", crash_main },
     { "idle", "idle (never exits: for VMM timeout tests)", idle_main },
+    { "udp-send", "udp-send ip=A peer=B [port=P] [len=N] [count=N|duration=S] [rate=PPS]", udp_send_main },
+    { "udp-recv", "udp-recv ip=A [port=P] [count=N] [duration=S] [idle=MS] [timeout=S]", udp_recv_main },
+    { "ping", "ping ip=A peer=B [count=N] [interval=MS] [len=N] [wait=MS]", ping_main },
+    { "echo", "echo ip=A [port=P] [duration=S] [count=N]", echo_main },
 };
 const int napps = sizeof(apps) / sizeof(apps[0]);

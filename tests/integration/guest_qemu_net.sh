@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# The guest network stack end to end on QEMU's e1000: two VMs running
+# build/guest.elf, joined by a QEMU socket netdev on loopback (one listens,
+# the other connects), addresses from 198.18.0.0/15.
+#   qemu-net-ping         `ping` -> `echo`: every echo request answered (ARP, ICMP)
+#   qemu-net-udp-stream   `udp-send` -> `udp-recv`, N 18-byte datagrams (60-byte
+#                         frames): all arrive, loss counted by sequence number
+#   qemu-net-udp-1472     the same with 1472-byte datagrams (1514-byte frames)
+#   qemu-net-bad-ip       an address outside 198.18.0.0/15 is refused (status 5)
+# KVM when /dev/kvm is usable, TCG otherwise. Every QEMU runs under
+# `timeout`; only our own QEMU PIDs are killed (trap on exit).
+set -u
+BUILD=${BUILD:-build}
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$root"
+kernel="$BUILD/guest.elf"
+count=${COUNT:-10000}
+qemu=$(command -v qemu-system-x86_64 || true)
+if [ -z "$qemu" ]; then
+    echo "SKIP qemu-net: qemu-system-x86_64 not installed (scripts/deps.sh test)"
+    exit 0
+fi
+if [ ! -f "$kernel" ]; then
+    echo "FAIL qemu-net: $kernel missing (make guest)"
+    exit 1
+fi
+if [ -r /dev/kvm ] && [ -w /dev/kvm ] && grep -qE 'vmx|svm' /proc/cpuinfo; then
+    accel=(-enable-kvm -cpu host,-arch-capabilities); mode="kvm"
+else
+    accel=(-accel tcg -cpu max)
+    if [ -e /dev/kvm ]; then mode="tcg: /dev/kvm not usable"; else mode="tcg: /dev/kvm missing"; fi
+fi
+
+tmp=$(mktemp -d)
+pids=()
+cleanup() {
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+    for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' \
+        2>/dev/null || echo $((20000 + RANDOM % 20000))
+}
+
+mac_a=52:54:00:12:35:01
+mac_b=52:54:00:12:35:02
+ip_a=198.18.0.1
+ip_b=198.18.0.2
+
+# vm NAME NETDEV MAC CMDLINE: one guest; serial in $tmp/NAME.out, status in $tmp/NAME.rc
+vm() {
+    timeout 90 "$qemu" "${accel[@]}" -machine pc -m 64M -nodefaults -display none \
+        -monitor none -serial "file:$tmp/$1.out" -no-reboot \
+        -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+        -netdev "socket,id=n0,$2" -device "e1000,netdev=n0,mac=$3" \
+        -kernel "$kernel" -append "$4" >"$tmp/$1.log" 2>&1
+    echo $? >"$tmp/$1.rc"
+}
+
+# pair NAME SERVER_CMDLINE READY_TEXT CLIENT_CMDLINE: the server VM (B)
+# listens; once it prints READY_TEXT the client VM (A) connects. Waits for both.
+pair() {
+    local name=$1 port
+    port=$(free_port)
+    vm "$name-b" "listen=127.0.0.1:$port" "$mac_b" "$2" &
+    local b=$!
+    pids+=("$b")
+    for _ in $(seq 600); do
+        grep -q "$3" "$tmp/$name-b.out" 2>/dev/null && break
+        kill -0 "$b" 2>/dev/null || break
+        sleep 0.1
+    done
+    vm "$name-a" "connect=127.0.0.1:$port" "$mac_a" "$4" &
+    local a=$!
+    pids+=("$a")
+    wait "$a"
+    wait "$b"
+    for side in a b; do
+        tr -d '\r' <"$tmp/$name-$side.out" >"$tmp/$name-$side.txt" 2>/dev/null || true
+        echo "--- $name-$side guest output ---"
+        cat "$tmp/$name-$side.txt" "$tmp/$name-$side.log"
+    done
+}
+
+result() { grep "^RESULT app=$2 " "$tmp/$1.txt" 2>/dev/null | tail -n 1; }
+field() { sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<<"$1"; }
+fails=0
+
+# --- ping ---------------------------------------------------------------
+pair ping "echo ip=$ip_b duration=60 idle=3000" "echo: ready" \
+    "ping ip=$ip_a peer=$ip_b count=5 interval=100"
+res=$(result ping-a ping)
+echo_res=$(result ping-b echo)
+rc=$(cat "$tmp/ping-a.rc" 2>/dev/null)
+if [ "$rc" = 1 ] && [ "$(field "$res" received)" = 5 ] &&
+    [ "$(field "$echo_res" icmp)" = 5 ]; then
+    echo "PASS qemu-net-ping ($mode; $res; $echo_res)"
+else
+    echo "FAIL qemu-net-ping: exit status $rc, result '${res:-none}', echo '${echo_res:-none}' ($mode)"
+    fails=1
+fi
+
+# --- UDP streams ----------------------------------------------------------
+stream() {   # stream NAME LEN COUNT
+    local name=$1 len=$2 n=$3
+    pair "$name" "udp-recv ip=$ip_b port=9000 count=$n timeout=70 idle=10000" "udp-recv: ready" \
+        "udp-send ip=$ip_a peer=$ip_b port=9000 len=$len count=$n"
+    local tx rx rc_a rc_b
+    tx=$(result "$name-a" udp-send)
+    rx=$(result "$name-b" udp-recv)
+    rc_a=$(cat "$tmp/$name-a.rc" 2>/dev/null)
+    rc_b=$(cat "$tmp/$name-b.rc" 2>/dev/null)
+    local got drops
+    got=$(field "$rx" pkts)
+    drops=$(field "$rx" drops)
+    if [ "$rc_a" != 1 ] || [ "$(field "$tx" pkts)" != "$n" ]; then
+        echo "FAIL qemu-net-$name: sender exit status $rc_a, result '${tx:-none}' ($mode)"; fails=1
+    elif [ "$rc_b" != 1 ] || [ -z "$got" ]; then
+        echo "FAIL qemu-net-$name: receiver exit status $rc_b, result '${rx:-none}' ($mode)"; fails=1
+    elif [ "$got" != "$n" ] || [ "$drops" != 0 ]; then
+        echo "FAIL qemu-net-$name: $got of $n datagrams arrived, drops=$drops ($mode; $rx)"; fails=1
+    else
+        echo "PASS qemu-net-$name ($mode; sent $n, received $got, loss $drops; $rx)"
+    fi
+}
+stream udp-stream 18 "$count"
+stream udp-1472 1472 $((count / 5))
+
+# --- configuration errors ------------------------------------------------
+timeout 60 "$qemu" "${accel[@]}" -machine pc -m 64M -nodefaults -display none \
+    -monitor none -serial "file:$tmp/badip.out" -no-reboot \
+    -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+    -kernel "$kernel" -append "udp-recv ip=10.0.0.1" >"$tmp/badip.log" 2>&1 &
+pids+=("$!")
+wait "$!"
+echo $? >"$tmp/badip.rc"
+tr -d '\r' <"$tmp/badip.out" >"$tmp/badip.txt" 2>/dev/null || true
+rc=$(cat "$tmp/badip.rc" 2>/dev/null)
+if [ "$rc" = 5 ] && grep -q "not an address in 198.18.0.0/15" "$tmp/badip.txt"; then
+    echo "PASS qemu-net-bad-ip ($mode; exit status 5)"
+else
+    echo "FAIL qemu-net-bad-ip: exit status $rc, want 5 and an address error ($mode)"
+    cat "$tmp/badip.txt"; fails=1
+fi
+exit "$fails"
