@@ -587,6 +587,67 @@ static void test_corrupt_arena(void **state)
     assert_int_equal(vpio_switch_remove(swname, 0), 0);
 }
 
+/* ---- creation protocol: concurrent first attachers, stale arena ---- */
+static void test_concurrent_create(void **state)
+{
+    (void)state;
+    enum { NCHILD = 8 };
+    pid_t kids[NCHILD];
+    int go[2];
+    assert_int_equal(pipe(go), 0);
+    for (int i = 0; i < NCHILD; i++) {
+        kids[i] = fork();
+        if (kids[i] == 0) {
+            char c, ifname[80];
+            close(go[1]);
+            if (read(go[0], &c, 1) != 0) /* wait for the start (EOF) */
+                _exit(3);
+            snprintf(ifname, sizeof ifname, "%s:k%d", swname, i);
+            struct vpio_port *p;
+            int rc = vpio_port_open(&p, ifname, 0);
+            if (rc < 0)
+                _exit(1);
+            /* every child must be on the same arena: broadcast one frame */
+            uint8_t f[60];
+            make_frame(f, 60, BCAST, 100 + (unsigned)i, 0);
+            struct vpio_pkt pk = {.data = f, .len = 60};
+            vpio_port_send_batch(p, &pk, 1);
+            usleep(200000);
+            vpio_port_close(p);
+            _exit(0);
+        }
+    }
+    close(go[0]);
+    close(go[1]); /* all start at once */
+    int ok = 0;
+    for (int i = 0; i < NCHILD; i++) {
+        int st;
+        waitpid(kids[i], &st, 0);
+        ok += WIFEXITED(st) && WEXITSTATUS(st) == 0;
+    }
+    assert_int_equal(ok, NCHILD);
+    struct vpio_switch_info info;
+    assert_int_equal(vpio_switch_info(swname, &info), 0);
+    assert_int_equal(info.nports, 0); /* all closed */
+}
+
+static void test_stale_arena(void **state)
+{
+    (void)state;
+    /* a creator that died after O_EXCL but before publishing `ready` */
+    char path[128];
+    snprintf(path, sizeof path, "/dev/shm/vpio-%s", swname);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("garbage", f);
+    fclose(f);
+    struct vpio_port *a = open_port("a"); /* waits ~2 s, recreates */
+    struct vpio_switch_info info;
+    assert_int_equal(vpio_switch_info(swname, &info), 0);
+    assert_int_equal(info.nports, 1);
+    vpio_port_close(a);
+}
+
 /* ---- pktgen argument parsing ---- */
 static int parse(struct pktgen_opts *o, char *err, ...)
 {
@@ -664,6 +725,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_poll, setup, teardown),
         cmocka_unit_test_setup_teardown(test_names_and_reclaim, setup, teardown),
         cmocka_unit_test_setup_teardown(test_corrupt_arena, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_concurrent_create, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stale_arena, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pktgen_args, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
