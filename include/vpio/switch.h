@@ -48,11 +48,14 @@
  *    process only (the application and its sync calls) -- except RX slots in
  *    the switch's part [tail, head - 1), which senders write under the RX
  *    lock before publishing them. Read by the owner; senders read RX head.
- *  - Port record (struct vpio_sw_port): name/owner/state written under the
- *    switch's port lock by the process attaching or reclaiming the port;
- *    rx_hwtail (published index), rx_lock, rx_wake_seq, rx_* counters written
- *    by senders under rx_lock; rx_need_wake written by the owner; tx_*
- *    counters written by the owner's forwarding path. All read by anyone.
+ *  - Port record (struct vpio_sw_port, src/switch/sw_internal.h):
+ *    name/owner pid/state written under the switch's port lock by the
+ *    process attaching, detaching or reclaiming the port; rx_hwtail (the
+ *    published index) and rx_lock written by senders under rx_lock;
+ *    rx_wake_seq incremented by senders; rx_hwcur (released index) and
+ *    rx_need_wake written by the owner's rxsync/poll; rx_* counters atomic
+ *    adds by senders (rx_errs also the owner); tx_* counters by the owner's
+ *    forwarding path. All readable by anyone, validated by every reader.
  *  - MAC table: written by any sender (learning, lock-free word stores),
  *    read by any sender.
  *  - Header: written once by the creator before it publishes `ready`; read
