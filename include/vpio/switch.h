@@ -47,7 +47,8 @@
  *  - struct vpio_ring (header + slots), TX and RX: written by the owner
  *    process only (the application and its sync calls) -- except RX slots in
  *    the switch's part [tail, head - 1), which senders write under the RX
- *    lock before publishing them. Read by the owner; senders read RX head.
+ *    lock before publishing them. Read by the owner only (senders learn
+ *    the released slots from the port record's rx_hwcur, not from head).
  *  - Port record (struct vpio_sw_port, src/switch/sw_internal.h):
  *    name/owner pid/state written under the switch's port lock by the
  *    process attaching, detaching or reclaiming the port; rx_hwtail (the
