@@ -177,8 +177,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             }
             break;
         }
-        case 3: /* read a known register */
-            e1000_reg_read(&dev, regs[take8(&f) % NREGS]);
+        case 3: /* read a known register, or a whole Microwire EEPROM read */
+            if (k & 0x80) {
+                uint32_t cmd = take16(&f) & 0x1FF, e = E1000_EECD_CS | E1000_EECD_REQ;
+                wr32(&dev, E1000_EECD, e);
+                for (int bit = 8; bit >= -16; bit--) {
+                    uint32_t di = bit >= 0 && ((cmd >> bit) & 1) ? E1000_EECD_DI : 0;
+                    wr32(&dev, E1000_EECD, e | di | E1000_EECD_SK);
+                    e1000_reg_read(&dev, E1000_EECD);
+                    wr32(&dev, E1000_EECD, e | di);
+                }
+                wr32(&dev, E1000_EECD, 0);
+            } else {
+                e1000_reg_read(&dev, regs[take8(&f) % NREGS]);
+            }
             break;
         case 4: { /* TX or RX descriptor */
             uint8_t d[16];

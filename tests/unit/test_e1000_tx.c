@@ -291,6 +291,88 @@ static void test_tx_backend_refuses(void **state)
     h_free(h);
 }
 
+/* TSO over IPv6 + UDP (UFO-style): payload length and UDP length per segment,
+ * UDP checksum 0 sent as 0xFFFF. */
+static void test_tx_tso_ipv6_udp(void **state)
+{
+    (void)state;
+    struct h *h = h_new(false);
+    tx_setup(h, 16);
+    uint8_t *p = h->ram + TX_BUF;
+    const uint32_t hdr = 14 + 40 + 8, pay = 250, mss = 100;
+    memset(p, 0, hdr + pay);
+    memcpy(p, DST, 6);
+    memcpy(p + 6, TEST_MAC, 6);
+    put16(p + 12, 0x86DD);
+    uint8_t *ip6 = p + 14;
+    ip6[0] = 0x60;
+    ip6[6] = 17; /* next header UDP */
+    ip6[7] = 64;
+    for (int i = 0; i < 16; i++)
+        ip6[8 + i] = (uint8_t)(i + 1), ip6[24 + i] = (uint8_t)(0x80 + i);
+    uint8_t *udp = ip6 + 40;
+    put16(udp, 7), put16(udp + 2, 9);
+    /* pseudo-header seed without the length (as for TSO) */
+    uint32_t ps = e1000_csum_add(0, ip6 + 8, 32) + 17;
+    put16(udp + 6, fold_nocompl(ps));
+    for (uint32_t i = 0; i < pay; i++)
+        p[hdr + i] = (uint8_t)(i ^ 0x5A);
+    tx_ctx(h, 0, 14, 0, 0, 54, 60, 0, pay, E1000_TUCMD_TSE, (uint8_t)hdr, (uint16_t)mss);
+    tx_data(h, 1, TX_BUF, hdr + pay, E1000_TXD_CMD_TSE | E1000_TXD_CMD_EOP, E1000_TXD_POPTS_TXSM);
+    wr(h, E1000_TDT, 2);
+    assert_int_equal(h->fb.ncap, 3);
+    for (unsigned i = 0; i < 3; i++) {
+        const uint8_t *s = h->fb.cap[i].data;
+        uint32_t plen = i < 2 ? mss : pay - 2 * mss, l4 = 8 + plen;
+        assert_int_equal(h->fb.cap[i].len, hdr + plen);
+        assert_int_equal(e1000_be16(s + 14 + 4), l4);      /* IPv6 payload length */
+        assert_int_equal(e1000_be16(s + 14 + 40 + 4), l4); /* UDP length */
+        uint32_t seed = e1000_csum_add(0, s + 14 + 8, 32) + 17 + l4;
+        assert_int_equal(csum_check(s + 54, l4, seed), 0);
+        assert_memory_equal(s + hdr, p + hdr + i * mss, plen);
+    }
+    h_free(h);
+}
+
+/* A UDP checksum that computes to 0 is sent as 0xFFFF (0 means "none"). */
+static void test_tx_udp_zero_checksum(void **state)
+{
+    (void)state;
+    struct h *h = h_new(false);
+    tx_setup(h, 8);
+    uint8_t *b = h->ram + TX_BUF;
+    uint32_t len = build_ip(b, false, 2, false);
+    /* choose the two payload bytes so that the sum folds to 0xFFFF -> ~ = 0 */
+    b[42] = b[43] = 0;
+    uint32_t sum = e1000_csum_add(0, b + 34, len - 34);
+    uint16_t c = e1000_csum_fold(sum); /* what the payload must add */
+    put16(b + 42, c);
+    assert_int_equal(e1000_csum_fold(e1000_csum_add(0, b + 34, len - 34)), 0);
+    tx_ctx(h, 0, 14, 24, 33, 34, 40, 0, 0, E1000_TUCMD_IP, 0, 0);
+    tx_data(h, 1, TX_BUF, len, E1000_TXD_CMD_EOP, E1000_TXD_POPTS_TXSM);
+    wr(h, E1000_TDT, 2);
+    assert_int_equal(h->fb.ncap, 1);
+    assert_int_equal(e1000_be16(h->fb.cap[0].data + 40), 0xFFFF);
+    h_free(h);
+}
+
+/* Frames beyond the 1 MiB staging arena flush it early: two batches, nothing lost. */
+static void test_tx_arena_flush(void **state)
+{
+    (void)state;
+    struct h *h = h_new(false);
+    tx_setup(h, 64);
+    for (uint32_t i = 0; i < 20; i++)
+        tx_data(h, i, TX_BUF, 60000, E1000_TXD_CMD_EOP, 0);
+    make_frame(h->ram + TX_BUF, 60000, DST, 1);
+    wr(h, E1000_TDT, 20);
+    assert_int_equal(h->fb.ncap, 20);
+    assert_int_equal(h->fb.batches, 2);
+    for (uint32_t i = 0; i < 20; i++)
+        assert_memory_equal(h->fb.cap[i].data, h->ram + TX_BUF, 60000);
+    h_free(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -303,6 +385,9 @@ int main(void)
         cmocka_unit_test(test_tx_tso_split),
         cmocka_unit_test(test_tx_disabled_and_vlan),
         cmocka_unit_test(test_tx_backend_refuses),
+        cmocka_unit_test(test_tx_tso_ipv6_udp),
+        cmocka_unit_test(test_tx_udp_zero_checksum),
+        cmocka_unit_test(test_tx_arena_flush),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
