@@ -80,7 +80,6 @@ int e1000_init(struct e1000 *dev, const struct e1000_config *cfg, struct guest_m
     e1000_eeprom_init(dev);
     dev->irq_level = 0;
     e1000_reset_locked(dev);
-    irq_set_level(&dev->irq, 0);
     return 0;
 }
 
