@@ -1,18 +1,28 @@
-/* pktgen: send or count Ethernet frames on an e1000, like netmap's pkt-gen.
- *   pktgen tx [count=N] [len=BYTES] [dst=MAC] [nic=I] [delay=MS]
- *   pktgen rx [count=N] [nic=I] [timeout=S] [idle=MS]
- * Frames are len bytes without FCS (60..1514), EtherType 0x88b5 (local
- * experimental), payload a 32-bit sequence number. tx uses the "classic"
- * discipline (one TDT write per frame). rx polls the ring, sleeping in
- * `wait` (woken by the NIC interrupt or the timer tick) when it is empty.
- * Ends with: RESULT app=pktgen role=tx|rx pkts= bytes= pps= drops= ... */
+/* pktgen: send or count Ethernet frames on an e1000 through the netmap-style
+ * ring API (drivers/nm_ring.h), like netmap's pkt-gen.
+ *   pktgen tx [count=N] [duration=S] [len=BYTES] [dst=MAC] [nic=I] [delay=MS] [batch=N]
+ *   pktgen rx [count=N] [duration=S] [nic=I] [timeout=S] [idle=MS] [batch=N]
+ * plus the driver's options (txmode=classic|sc|csb, itr= tidv= tadv= rdtr=
+ * radv=). duration= (seconds, decimals allowed) bounds a run: tx sends until
+ * it passes (count unlimited unless given), rx stops then. Frames are len bytes without FCS (60..1514), EtherType 0x88b5
+ * (local experimental), payload a 32-bit sequence number, written straight
+ * into the TX slots' buffers (the descriptors' DMA buffers: no copy). tx
+ * fills up to `batch` slots (default 64), then one txsync (one tail update,
+ * subject to the discipline); batch=1 is one sync per frame. rx drains up to
+ * `batch` slots (default: all there are) per rxsync, sleeping in `wait`
+ * (woken by the NIC interrupt or the timer tick) when the ring is empty.
+ * Ends with: RESULT app=pktgen role=tx|rx pkts= bytes= pps= drops= ... then
+ * the driver's counters (txmode= tdt_writes= reg_accesses= ...). */
 #include "apps.h"
 #include "drivers/e1000.h"
+#include "drivers/nm_ring.h"
 #include "io.h"
 
 #define ETHERTYPE 0x88b5
 
 static struct e1000 nic;
+static struct nm_port port;
+static char stats[256];
 
 static u64 rate(u64 n, u64 ns)
 {
@@ -20,73 +30,147 @@ static u64 rate(u64 n, u64 ns)
     return us ? n * 1000000 / us : 0;
 }
 
+/* "2", "0.5", "1.25" seconds -> ms; false if not a number */
+static bool parse_ms(const char *s, u64 *ms)
+{
+    u64 whole = 0, frac = 0, scale = 1000;
+    if (!s || !*s)
+        return false;
+    for (; *s >= '0' && *s <= '9'; s++)
+        whole = whole * 10 + (u64)(*s - '0');
+    if (*s == '.')
+        for (s++; *s >= '0' && *s <= '9'; s++)
+            if (scale > 1)
+                frac += (u64)(*s - '0') * (scale /= 10);
+    if (*s)
+        return false;
+    *ms = whole * 1000 + frac;
+    return true;
+}
+
+/* n per 1000 packets, for the RESULT line (no floating point in the guest) */
+static u64 per_kpkt(u64 n, u64 pkts) { return pkts ? n * 1000 / pkts : 0; }
+
 static int do_tx(const struct cmdline *cl)
 {
-    u64 count = 1000, len = 60, delay = 0;
+    u64 count = 1000, len = 60, delay = 0, batch = 64, dur_ms = 0;
     u8 dst[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
     cmdline_u64(cl, "count", &count);
     cmdline_u64(cl, "len", &len);
     cmdline_u64(cl, "delay", &delay);
+    cmdline_u64(cl, "batch", &batch);
+    if (parse_ms(cmdline_get(cl, "duration"), &dur_ms) && dur_ms && !cmdline_get(cl, "count"))
+        count = ~0ull;                      /* until the duration has passed */
     const char *d = cmdline_get(cl, "dst");
-    if ((d && !parse_mac(d, dst)) || len < 60 || len > 1514) {
-        printf("pktgen: error: bad dst= or len= (60..1514)\n");
+    if ((d && !parse_mac(d, dst)) || len < 60 || len > 1514 || batch < 1 || batch > E1000_NTX - 1) {
+        printf("pktgen: error: bad dst=, len= (60..1514) or batch= (1..%u)\n", E1000_NTX - 1);
         return EXIT_USAGE;
     }
-    static u8 frame[1514];
-    memcpy(frame, dst, 6);
-    memcpy(frame + 6, nic.mac, 6);
-    frame[12] = ETHERTYPE >> 8;
-    frame[13] = ETHERTYPE & 0xff;
+    struct nm_ring *r = &port.tx;
+    /* Every slot buffer gets the header once; per frame only the sequence
+     * number changes. */
+    for (u32 i = 0; i < r->num_slots; i++) {
+        u8 *f = r->slot[i].buf;
+        memset(f, 0, len);
+        memcpy(f, dst, 6);
+        memcpy(f + 6, nic.mac, 6);
+        f[12] = ETHERTYPE >> 8;
+        f[13] = ETHERTYPE & 0xff;
+    }
     if (delay)
         delay_us(delay * 1000);
 
-    printf("pktgen: tx %lu frames of %lu bytes\n", count, len);
-    u64 t0 = rdtsc();
-    for (u64 i = 0; i < count; i++) {
-        memcpy(frame + 14, &i, 4);
-        while (e1000_tx(&nic, frame, (u32)len) < 0)
-            cpu_relax();
+    printf("pktgen: tx %lu frames of %lu bytes, batch %lu, duration %lu ms\n", count, len, batch,
+           dur_ms);
+    u32 base_irqs = nic_irqs[nic.index];
+    e1000_stats_reset(&nic);
+    u64 t0 = rdtsc(), sent = 0, full = 0;
+    u64 t_end = t0 + dur_ms * (tsc_hz / 1000);
+    u32 seq = 0;
+    while (sent < count) {
+        if (dur_ms && (int64_t)(rdtsc() - t_end) > 0)
+            break;
+        u32 space = nm_ring_space(r);
+        if (!space) {
+            nm_txsync(&port);
+            if (!nm_ring_space(r)) {
+                full++;
+                cpu_relax();
+            }
+            continue;
+        }
+        u64 n = count - sent;
+        if (n > batch)
+            n = batch;
+        if (n > space)
+            n = space;
+        u32 cur = r->cur;
+        for (u64 k = 0; k < n; k++) {
+            struct nm_slot *s = &r->slot[cur];
+            memcpy(s->buf + 14, &seq, 4);
+            seq++;
+            s->len = (u16)len;
+            cur = nm_ring_next(r, cur);
+        }
+        r->head = r->cur = cur;
+        sent += n;
+        nm_txsync(&port);                   /* one tail update per batch */
     }
-    /* Wait for the device to finish (every descriptor done), 5 s at most. */
-    u64 end = rdtsc() + 5 * tsc_hz;
-    while (e1000_tx_reclaim(&nic) && (int64_t)(rdtsc() - end) < 0)
-        cpu_relax();
+    /* Hand over what send combining deferred; wait for completion, 5 s at most. */
+    u32 left = nm_tx_drain(&port, 5000000);
     u64 ns = tsc_to_ns(rdtsc() - t0);
-    u32 left = e1000_tx_reclaim(&nic);
+    e1000_stats_str(&nic, stats, sizeof(stats));
+    u32 irqs = nic_irqs[nic.index] - base_irqs;
     printf("RESULT app=pktgen role=tx pkts=%lu bytes=%lu pps=%lu drops=%u ns=%lu ring_full=%lu "
-           "irqs=%u\n",
-           nic.tx_pkts, nic.tx_bytes, rate(nic.tx_pkts, ns), left, ns, nic.tx_full,
-           nic_irqs[nic.index]);
+           "irqs=%u bps=%lu batch=%lu syncs=%lu %s tdt_per_kpkt=%lu irqs_per_kpkt=%lu "
+           "exits_per_kpkt=%lu\n",
+           nic.tx_pkts, nic.tx_bytes, rate(nic.tx_pkts, ns), left, ns, full, irqs,
+           rate(nic.tx_bytes * 8, ns), batch, r->syncs, stats, per_kpkt(nic.tdt_writes, nic.tx_pkts),
+           per_kpkt(irqs, nic.tx_pkts),
+           per_kpkt(nic.reg_reads + nic.reg_writes + irqs, nic.tx_pkts));
     return left ? EXIT_FAIL : EXIT_OK;
 }
 
 static int do_rx(const struct cmdline *cl)
 {
-    u64 count = 0, timeout = 30, idle_ms = 2000;
+    u64 count = 0, timeout = 30, idle_ms = 2000, batch = E1000_NRX, dur_ms = 0;
     cmdline_u64(cl, "count", &count);
     cmdline_u64(cl, "timeout", &timeout);
+    parse_ms(cmdline_get(cl, "duration"), &dur_ms);
     cmdline_u64(cl, "idle", &idle_ms);
+    cmdline_u64(cl, "batch", &batch);
+    if (!batch)
+        batch = E1000_NRX;
+    struct nm_ring *r = &port.rx;
     u64 pkts = 0, bytes = 0, other = 0, wakeups = 0;
     u64 start = rdtsc(), first = 0, last = 0;
     u64 deadline = start + timeout * tsc_hz;
+    if (dur_ms && dur_ms < timeout * 1000)
+        deadline = start + dur_ms * (tsc_hz / 1000);
+    u32 base_irqs = nic_irqs[nic.index];
+    e1000_stats_reset(&nic);
     printf("pktgen: rx ready (count %lu, timeout %lu s)\n", count, timeout);
     for (;;) {
-        const u8 *data;
-        u32 len;
-        u32 n = 0;
-        while (n < E1000_NRX && e1000_rx_peek(&nic, &data, &len)) {
-            if (len >= 14 && data[12] == ETHERTYPE >> 8 && data[13] == (ETHERTYPE & 0xff)) {
+        nm_rxsync(&port);                   /* gives back what was read, reports new frames */
+        u32 n = nm_ring_space(r);
+        if (n > batch)
+            n = (u32)batch;
+        u32 cur = r->cur;
+        for (u32 k = 0; k < n; k++) {
+            const struct nm_slot *s = &r->slot[cur];
+            const u8 *f = s->buf;
+            if (!s->flags && s->len >= 14 && f[12] == ETHERTYPE >> 8 &&
+                f[13] == (ETHERTYPE & 0xff)) {
                 pkts++;
-                bytes += len;
+                bytes += s->len;
             } else {
                 other++;
             }
-            e1000_rx_advance(&nic);
-            n++;
+            cur = nm_ring_next(r, cur);
         }
+        r->head = r->cur = cur;
         u64 now = rdtsc();
         if (n) {
-            e1000_rx_refill(&nic);
             if (!first)
                 first = now;
             last = now;
@@ -99,21 +183,23 @@ static int do_rx(const struct cmdline *cl)
             break;
         if (!n) {
             /* Sleep until an interrupt: the NIC's RXT0 or the next tick. */
-            e1000_take_icr(&nic);
-            cli();
-            if (!e1000_rx_peek(&nic, &data, &len))
-                sys_wait();
-            sti();
+            nm_rx_wait(&port);
             wakeups++;
         }
     }
+    nm_rxsync(&port);                       /* give the last slots back */
     u64 ns = first ? tsc_to_ns(last - first) : 0;
     u64 missed = e1000_missed(&nic);
     u64 drops = (count > pkts ? count - pkts : 0) + missed;
+    e1000_stats_str(&nic, stats, sizeof(stats));
+    u32 irqs = nic_irqs[nic.index] - base_irqs;
+    u64 regs = nic.reg_reads + nic.reg_writes;     /* the MPC read included */
     printf("RESULT app=pktgen role=rx pkts=%lu bytes=%lu pps=%lu drops=%lu ns=%lu other=%lu "
-           "missed=%lu rx_errors=%lu irqs=%u wakeups=%lu\n",
-           pkts, bytes, rate(pkts, ns), drops, ns, other, missed, nic.rx_errors,
-           nic_irqs[nic.index], wakeups);
+           "missed=%lu rx_errors=%lu irqs=%u wakeups=%lu bps=%lu batch=%lu syncs=%lu %s "
+           "irqs_per_kpkt=%lu exits_per_kpkt=%lu\n",
+           pkts, bytes, rate(pkts, ns), drops, ns, other, missed, nic.rx_errors, irqs, wakeups,
+           rate(bytes * 8, ns), batch, r->syncs, stats, per_kpkt(irqs, pkts),
+           per_kpkt(regs + irqs, pkts));
     return (count && pkts < count) ? EXIT_FAIL : EXIT_OK;
 }
 
@@ -123,12 +209,14 @@ int pktgen_main(const struct cmdline *cl)
     cmdline_u64(cl, "nic", &index);
     const char *role = cl->argc ? cl->argv[0] : cmdline_get(cl, "role");
     if (!role || (strcmp(role, "tx") && strcmp(role, "rx"))) {
-        printf("pktgen: error: usage: pktgen tx|rx [count=N] [len=BYTES] [dst=MAC] [nic=I]\n");
+        printf("pktgen: error: usage: pktgen tx|rx [count=N] [len=BYTES] [dst=MAC] [nic=I] "
+               "[batch=N] [txmode=classic|sc|csb]\n");
         return EXIT_USAGE;
     }
     if (e1000_probe(&nic, (int)index, cl) < 0) {
         printf("RESULT app=pktgen role=%s ok=0 error=nic-probe nic=%lu\n", role, index);
         return EXIT_FAIL;
     }
+    nm_open(&port, &nic);
     return role[0] == 't' ? do_tx(cl) : do_rx(cl);
 }

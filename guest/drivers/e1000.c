@@ -4,6 +4,8 @@
 #include "drivers/e1000.h"
 #include "io.h"
 
+#define RING_NEXT(i, n) ((i) + 1 == (n) ? 0 : (i) + 1)
+
 enum {
     CTRL = 0x0000, STATUS = 0x0008, EERD = 0x0014, ICR = 0x00c0, ITR = 0x00c4,
     IMS = 0x00d0, IMC = 0x00d8, RCTL = 0x0100, TCTL = 0x0400, TIPG = 0x0410,
@@ -39,13 +41,23 @@ enum {
 #define TXD_EOP 0x01
 #define TXD_IFCS 0x02
 #define TXD_RS 0x08
+#define TXD_IDE 0x80
 #define DESC_DD 0x01
 #define RXD_EOP 0x02
 
-u32 e1000_read(const struct e1000 *nic, u32 reg) { return mmio_read32(nic->mmio + reg); }
-void e1000_write(const struct e1000 *nic, u32 reg, u32 v) { mmio_write32(nic->mmio + reg, v); }
+u32 e1000_read(struct e1000 *nic, u32 reg)
+{
+    nic->reg_reads++;
+    return mmio_read32(nic->mmio + reg);
+}
 
-static bool wait_bit(const struct e1000 *nic, u32 reg, u32 bit, bool set, u64 us)
+void e1000_write(struct e1000 *nic, u32 reg, u32 v)
+{
+    nic->reg_writes++;
+    mmio_write32(nic->mmio + reg, v);
+}
+
+static bool wait_bit(struct e1000 *nic, u32 reg, u32 bit, bool set, u64 us)
 {
     u64 end = rdtsc() + tsc_hz / 1000000 * us;
     while (((e1000_read(nic, reg) & bit) != 0) != set)
@@ -54,7 +66,7 @@ static bool wait_bit(const struct e1000 *nic, u32 reg, u32 bit, bool set, u64 us
     return true;
 }
 
-static int eeprom_read(const struct e1000 *nic, u8 word, u16 *out)
+static int eeprom_read(struct e1000 *nic, u8 word, u16 *out)
 {
     e1000_write(nic, EERD, (u32)word << 8 | EERD_START);
     if (!wait_bit(nic, EERD, EERD_DONE, true, 10000))
@@ -63,12 +75,60 @@ static int eeprom_read(const struct e1000 *nic, u8 word, u16 *out)
     return 0;
 }
 
+/* txmode=csb: detect (PCI subsystem 8086:1101), initialise the page, enable
+ * (CSBAH, then CSBAL with the enable bit), read CSBAL back. Returns the mode
+ * to use: csb, or sc when the device does not offer or accept it. */
+static int csb_enable(struct e1000 *nic)
+{
+    u16 svid = pci_read16(nic->pci, 0x2c), ssid = pci_read16(nic->pci, 0x2e);
+    bool offered = csb_offered(svid, ssid), ok = false;
+    struct e1000_csb *c = offered ? alloc_pages(1, 1) : NULL;
+    if (c) {
+        u64 pa = (u64)(uintptr_t)c;     /* identity mapped: physical == virtual */
+        csb_init(c, 0, E1000_NRX - 1);  /* the TDT and RDT just programmed */
+        e1000_write(nic, E1000_CSBAH, (u32)(pa >> 32));
+        e1000_write(nic, E1000_CSBAL, (u32)pa | CSBAL_ENABLE);
+        ok = csb_readback_ok(e1000_read(nic, E1000_CSBAL), pa);
+        if (ok)
+            nic->csb = c;
+        else
+            free_pages(c, 1);
+    }
+    int mode = e1000_txmode_resolve(E1000_TX_CSB, offered, ok);
+    if (mode != E1000_TX_CSB)
+        printf("e1000: txmode=csb: %s (PCI subsystem %04x:%04x, CSB wants %04x:%04x); "
+               "falling back to txmode=sc\n",
+               !offered ? "the device does not offer the CSB extension"
+                        : c ? "the device did not enable the CSB (CSBAL read back)"
+                            : "no memory for the CSB page",
+               svid, ssid, CSB_SUBSYS_VENDOR, CSB_SUBSYS_ID);
+    else
+        printf("e1000: CSB enabled at 0x%lx\n", (u64)(uintptr_t)c);
+    return mode;
+}
+
 int e1000_probe(struct e1000 *nic, int index, const struct cmdline *cl)
 {
     memset(nic, 0, sizeof(*nic));
     nic->index = index;
     if (index < 0 || index >= NIC_MAX)
         return -1;
+    int mode = e1000_txmode_parse(cmdline_get(cl, "txmode"));
+    if (mode < 0) {
+        printf("e1000: error: txmode=%s (classic|sc|csb)\n", cmdline_get(cl, "txmode"));
+        return -1;
+    }
+    nic->txmode_requested = mode;
+    u64 v = 0;
+    nic->itr = cmdline_u64(cl, "itr", &v) ? (u32)v & 0xffff : 0;
+    nic->tidv = cmdline_u64(cl, "tidv", &v) ? (u32)v & 0xffff : 0;
+    nic->tadv = cmdline_u64(cl, "tadv", &v) ? (u32)v & 0xffff : 0;
+    nic->rdtr = cmdline_u64(cl, "rdtr", &v) ? (u32)v & 0xffff : 0;
+    nic->radv = cmdline_u64(cl, "radv", &v) ? (u32)v & 0xffff : 0;
+    u64 sc_us = 1000;
+    cmdline_u64(cl, "sc_timeout_us", &sc_us);
+    nic->sc_timeout = tsc_hz / 1000000 * (sc_us ? sc_us : 1);
+    nic->txd_cmd = TXD_EOP | TXD_IFCS | TXD_RS | (nic->tidv || nic->tadv ? TXD_IDE : 0);
     nic->pci = pci_find(0x8086, 0x100e, index);
     if (!nic->pci) {
         printf("e1000: no 8086:100e number %d on bus 0\n", index);
@@ -138,33 +198,34 @@ int e1000_probe(struct e1000 *nic, int index, const struct cmdline *cl)
     for (u32 i = 0; i < 128; i++)
         e1000_write(nic, MTA + 4 * i, 0);
 
+    /* Rings, then moderation, then (csb) the CSB page, then RX/TX enable:
+     * docs/csb.md wants the CSB on before RCTL.EN/TCTL.EN. */
     e1000_write(nic, RDBAL, (u32)(uintptr_t)nic->rx);
     e1000_write(nic, RDBAH, 0);
     e1000_write(nic, RDLEN, E1000_NRX * 16);
     e1000_write(nic, RDH, 0);
     e1000_write(nic, RDT, E1000_NRX - 1);
-    e1000_write(nic, RDTR, 0);
-    e1000_write(nic, RADV, 0);
-    u64 promisc = 0;
-    cmdline_u64(cl, "promisc", &promisc);
-    e1000_write(nic, RCTL, RCTL_EN | RCTL_BAM | RCTL_SECRC |
-                               (promisc ? RCTL_UPE | RCTL_MPE : 0));
-
     e1000_write(nic, TDBAL, (u32)(uintptr_t)nic->tx);
     e1000_write(nic, TDBAH, 0);
     e1000_write(nic, TDLEN, E1000_NTX * 16);
     e1000_write(nic, TDH, 0);
     e1000_write(nic, TDT, 0);
-    e1000_write(nic, TIDV, 0);
-    e1000_write(nic, TADV, 0);
+    e1000_write(nic, RDTR, nic->rdtr);
+    e1000_write(nic, RADV, nic->radv);
+    e1000_write(nic, TIDV, nic->tidv);
+    e1000_write(nic, TADV, nic->tadv);
+    e1000_write(nic, ITR, nic->itr);
     e1000_write(nic, TIPG, 10 | 8 << 10 | 6 << 20);
+    nic->txmode = mode == E1000_TX_CSB ? csb_enable(nic) : mode;
+
+    u64 promisc = 0;
+    cmdline_u64(cl, "promisc", &promisc);
+    e1000_write(nic, RCTL, RCTL_EN | RCTL_BAM | RCTL_SECRC |
+                               (promisc ? RCTL_UPE | RCTL_MPE : 0));
     e1000_write(nic, TCTL, TCTL_EN | TCTL_PSP | TCTL_CT | TCTL_COLD);
 
     /* Interrupts: the GSI the firmware/VMM wrote to the interrupt-line
      * register, level-triggered (PCI INTx), to this NIC's vector. */
-    u64 itr = 0;
-    cmdline_u64(cl, "itr", &itr);
-    e1000_write(nic, ITR, (u32)itr);
     nic->gsi = nic->pci->irq_line;
     const char *pol = cmdline_get(cl, "irqpol");
     int polarity = pol && !strcmp(pol, "low") ? IOAPIC_LOW : IOAPIC_HIGH;
@@ -173,6 +234,9 @@ int e1000_probe(struct e1000 *nic, int index, const struct cmdline *cl)
     if (nic->gsi && nic->gsi != 0xff && nic->gsi < ioapic_pins()) {
         ioapic_route(nic->gsi, VEC_NIC_FIRST + index, IOAPIC_LEVEL, polarity);
         e1000_write(nic, IMS, ICR_RXT0 | ICR_RXO | ICR_RXDMT0 | ICR_LSC | ICR_TXDW);
+        nic->irqs_on = true;
+    } else if (nic->txmode == E1000_TX_SC) {
+        printf("e1000: no usable interrupt line: txmode=sc writes TDT as classic does\n");
     }
 
     bool up = wait_bit(nic, STATUS, STATUS_LU, true, 500000);
@@ -181,24 +245,73 @@ int e1000_probe(struct e1000 *nic, int index, const struct cmdline *cl)
            index, nic->pci->bus, nic->pci->slot, nic->pci->fn, nic->mmio, nic->mac[0],
            nic->mac[1], nic->mac[2], nic->mac[3], nic->mac[4], nic->mac[5], nic->gsi,
            VEC_NIC_FIRST + index, polarity == IOAPIC_LOW ? "low" : "high", up ? "up" : "DOWN");
+    printf("e1000: nic%d txmode %s itr %u tidv %u tadv %u rdtr %u radv %u\n", index,
+           e1000_txmode_name(nic->txmode), nic->itr, nic->tidv, nic->tadv, nic->rdtr, nic->radv);
     return 0;
 }
 
+/* Hands descriptors [tx_hw_tail, tx_tail) to the device per the
+ * discipline. stall: the caller cannot go on without it (sc writes now). */
+static void tx_hand_over(struct e1000 *nic, bool stall)
+{
+    u32 tail = nic->tx_tail;
+    if (tail == nic->tx_hw_tail)
+        return;
+    wmb();                                  /* descriptors before the index */
+    if (nic->txmode == E1000_TX_CSB) {
+        nic->tx_hw_tail = tail;
+        nic->tx_commits++;
+        if (csb_tx_publish(nic->csb, tail)) {   /* host TX side sleeps: kick */
+            e1000_write(nic, TDT, tail);
+            nic->tdt_writes++;
+        }
+        return;
+    }
+    if (nic->txmode == E1000_TX_SC) {
+        u64 now = rdtsc();
+        u32 irqs = nic_irqs[nic->index];
+        if (!sc_should_write(nic->sc_pending, nic->sc_irq_mark, irqs, stall, now - nic->sc_t0,
+                             nic->sc_timeout)) {
+            nic->sc_deferred++;
+            return;
+        }
+        if (nic->sc_pending && irqs == nic->sc_irq_mark)
+            stall ? nic->sc_stalls++ : nic->sc_timeouts++;
+        /* Mark before the write: an interrupt after it changes nic_irqs. */
+        nic->sc_irq_mark = irqs;
+        nic->sc_t0 = now;
+        nic->sc_pending = nic->irqs_on;
+        barrier();
+    }
+    nic->tx_hw_tail = tail;
+    nic->tx_commits++;
+    e1000_write(nic, TDT, tail);
+    nic->tdt_writes++;
+}
+
+void e1000_tx_commit(struct e1000 *nic) { tx_hand_over(nic, false); }
+void e1000_tx_flush(struct e1000 *nic) { tx_hand_over(nic, true); }
+
 u32 e1000_tx_reclaim(struct e1000 *nic)
 {
-    while (nic->tx_clean != nic->tx_tail && (nic->tx[nic->tx_clean].status & DESC_DD)) {
-        nic->tx[nic->tx_clean].status = 0;
-        nic->tx_clean = (nic->tx_clean + 1) % E1000_NTX;
+    u32 clean = nic->tx_clean;
+    while (clean != nic->tx_hw_tail && (nic->tx[clean].status & DESC_DD)) {
+        nic->tx[clean].status = 0;
+        clean = RING_NEXT(clean, E1000_NTX);
     }
+    nic->tx_clean = clean;
+    if (nic->tx_tail != nic->tx_hw_tail)
+        tx_hand_over(nic, false);           /* sc: the interrupt may have come */
     return (nic->tx_tail + E1000_NTX - nic->tx_clean) % E1000_NTX;
 }
 
 int e1000_tx(struct e1000 *nic, const void *frame, u32 len)
 {
-    u32 next = (nic->tx_tail + 1) % E1000_NTX;
+    u32 next = RING_NEXT(nic->tx_tail, E1000_NTX);
     if (next == nic->tx_clean) {
         e1000_tx_reclaim(nic);
         if (next == nic->tx_clean) {
+            tx_hand_over(nic, true);        /* sc: the ring would stall */
             nic->tx_full++;
             return -1;
         }
@@ -206,18 +319,17 @@ int e1000_tx(struct e1000 *nic, const void *frame, u32 len)
     if (len > E1000_BUF)
         len = E1000_BUF;
     volatile struct e1000_tx_desc *d = &nic->tx[nic->tx_tail];
-    memcpy(nic->txbuf + nic->tx_tail * E1000_BUF, frame, len);
+    memcpy((void *)(uintptr_t)d->addr, frame, len);
     d->length = (u16)len;
     d->cso = 0;
     d->css = 0;
     d->special = 0;
     d->status = 0;
-    d->cmd = TXD_EOP | TXD_IFCS | TXD_RS;
+    d->cmd = nic->txd_cmd;
     nic->tx_tail = next;
-    wmb();
-    e1000_write(nic, TDT, next);            /* classic: one doorbell per packet */
     nic->tx_pkts++;
     nic->tx_bytes += len;
+    tx_hand_over(nic, false);               /* classic: one doorbell per packet */
     return 0;
 }
 
@@ -227,7 +339,7 @@ bool e1000_rx_peek(struct e1000 *nic, const u8 **data, u32 *len)
     if (!(d->status & DESC_DD))
         return false;
     barrier();
-    *data = nic->rxbuf + nic->rx_next * E1000_BUF;
+    *data = (const u8 *)(uintptr_t)d->addr;
     *len = d->length;
     return true;
 }
@@ -246,14 +358,42 @@ void e1000_rx_advance(struct e1000 *nic)
     nic->rx_pending++;
 }
 
+void e1000_rx_give(struct e1000 *nic, u32 rdt)
+{
+    wmb();                                  /* cleared descriptors before the tail */
+    if (nic->csb) {
+        if (csb_rx_publish(nic->csb, rdt)) {    /* host RX side out of buffers: kick */
+            e1000_write(nic, RDT, rdt);
+            nic->rdt_writes++;
+        }
+        return;
+    }
+    e1000_write(nic, RDT, rdt);
+    nic->rdt_writes++;
+    (void)e1000_read(nic, STATUS);          /* flush coalesced MMIO (QEMU/KVM) */
+}
+
 void e1000_rx_refill(struct e1000 *nic)
 {
     if (!nic->rx_pending)
         return;
     nic->rx_pending = 0;
-    wmb();
-    e1000_write(nic, RDT, (nic->rx_next + E1000_NRX - 1) % E1000_NRX);
-    (void)e1000_read(nic, STATUS);          /* flush coalesced MMIO (QEMU/KVM) */
+    e1000_rx_give(nic, (nic->rx_next + E1000_NRX - 1) % E1000_NRX);
+}
+
+void e1000_rx_wait(struct e1000 *nic)
+{
+    e1000_take_icr(nic);
+    cli();
+    bool sleep = !(nic->rx[nic->rx_next].status & DESC_DD);
+    if (sleep && nic->csb)                  /* flag, barrier, re-check (docs/csb.md) */
+        sleep = csb_rx_sleep_ok(nic->csb, nic->rx_next, E1000_NRX) &&
+                !(nic->rx[nic->rx_next].status & DESC_DD);
+    if (sleep)
+        sys_wait();
+    sti();
+    if (nic->csb)
+        csb_rx_awake(nic->csb);             /* polling again: no interrupts wanted */
 }
 
 u32 e1000_take_icr(struct e1000 *nic)
@@ -262,3 +402,20 @@ u32 e1000_take_icr(struct e1000 *nic)
 }
 
 u32 e1000_missed(struct e1000 *nic) { return e1000_read(nic, MPC); }
+
+int e1000_stats_str(struct e1000 *nic, char *buf, size_t size)
+{
+    return snprintf(buf, size,
+                    "txmode=%s tdt_writes=%lu rdt_writes=%lu reg_reads=%lu reg_writes=%lu "
+                    "reg_accesses=%lu sc_deferred=%lu sc_stalls=%lu sc_timeouts=%lu csb=%d",
+                    e1000_txmode_name(nic->txmode), nic->tdt_writes, nic->rdt_writes,
+                    nic->reg_reads, nic->reg_writes, nic->reg_reads + nic->reg_writes,
+                    nic->sc_deferred, nic->sc_stalls, nic->sc_timeouts, nic->csb != NULL);
+}
+
+void e1000_stats_reset(struct e1000 *nic)
+{
+    nic->reg_reads = nic->reg_writes = 0;
+    nic->tdt_writes = nic->rdt_writes = nic->tx_commits = 0;
+    nic->sc_deferred = nic->sc_stalls = nic->sc_timeouts = 0;
+}

@@ -1,0 +1,101 @@
+/* The pure parts of the e1000 driver's transmit disciplines: the CSB page
+ * (docs/csb.md: layout, who writes what, memory ordering), the guest side of
+ * its race-free kick/interrupt protocol, the choice of discipline (with the
+ * fallback when the device does not offer the CSB) and the send-combining
+ * decision. No MMIO and no guest kernel calls here: the functions return
+ * "write TDT now" / "you may sleep" and the driver (e1000.c) acts, so the same
+ * file builds into the guest and into a host unit test
+ * (tests/unit/test_guest_csb.c, which plays the device in a thread).
+ *
+ * Every shared CSB field is read and written with __atomic builtins: a
+ * release store publishes an index (after the descriptors it covers), an
+ * acquire load reads the peer's index (before the descriptors), and a
+ * seq_cst fence (mfence on x86) separates "publish my index / set my flag"
+ * from "read the peer's flag / index" in the two-sided double check. */
+#ifndef GUEST_E1000_CSB_H
+#define GUEST_E1000_CSB_H
+#include "types.h"
+
+/* PCI identification of the extension and its registers (BAR0 offsets). */
+#define CSB_SUBSYS_VENDOR 0x8086
+#define CSB_SUBSYS_ID 0x1101
+#define E1000_CSBAL 0x2830 /* bits 31..12 address, bit 0 enable */
+#define E1000_CSBAH 0x2834 /* high 32 bits of the address */
+#define CSBAL_ENABLE 1u
+
+/* One 4 KiB page, guest-physical, page aligned. Guest-written fields on the
+ * first cache line, host-written on the second. Little-endian u32. */
+struct e1000_csb {
+    /* 0x00, written by the guest, read by the host */
+    u32 guest_tdt;         /* TX tail: descriptors before it are ready */
+    u32 guest_rdt;         /* RX tail: descriptors before it are free */
+    u32 guest_need_txintr; /* 1: interrupt me when TX descriptors complete */
+    u32 guest_need_rxintr; /* 1: interrupt me when frames arrive (I sleep) */
+    u32 guest_pad[12];
+    /* 0x40, written by the host, read by the guest */
+    u32 host_tdh;         /* TX head: consumed before it (DD written first) */
+    u32 host_rdh;         /* RX head: frames before it (DD, length first) */
+    u32 host_need_txkick; /* 1: TX side sleeps, write TDT after publishing */
+    u32 host_need_rxkick; /* 1: RX side out of buffers and asleep, write RDT */
+    u32 host_pad[12];
+    u8 unused[4096 - 128];
+};
+
+/* Transmit (and receive) disciplines, txmode= on the command line. */
+enum e1000_txmode {
+    E1000_TX_CLASSIC = 0, /* one TDT write per packet / per ring sync */
+    E1000_TX_SC = 1,      /* send combining: no TDT write while a TX irq is pending */
+    E1000_TX_CSB = 2,     /* indices through the CSB; kicks only when the host sleeps */
+};
+/* "classic" | "sc" | "csb" (NULL or "" = classic); -1 if unknown. */
+int e1000_txmode_parse(const char *s);
+const char *e1000_txmode_name(int mode);
+
+/* Detection and fallback. offered: the PCI subsystem IDs say 0x1101.
+ * readback_ok: CSBAL read back after enabling holds the enable bit and the
+ * page address written. The resolved mode is csb only if both hold; a csb
+ * request on a device without the extension falls back to sc. */
+bool csb_offered(u16 subsys_vendor, u16 subsys_id);
+bool csb_readback_ok(u32 csbal_read, u64 csb_phys);
+int e1000_txmode_resolve(int requested, bool offered, bool readback_ok);
+
+/* The initial guest half, written before CSBAL enables the page (the host
+ * half is the device's: it writes host_* on enable). */
+void csb_init(struct e1000_csb *c, u32 tdt, u32 rdt);
+
+/* Producer side. Publish a new tail (release store after the caller's
+ * descriptor writes), full barrier, then read the host's need-kick flag:
+ * true = the host sleeps, the caller must write the register (TDT / RDT). */
+bool csb_tx_publish(struct e1000_csb *c, u32 tdt);
+bool csb_rx_publish(struct e1000_csb *c, u32 rdt);
+
+/* Acquire loads of the host's indices; an index >= n (a broken host) reads
+ * as "no progress" (returns fallback). */
+u32 csb_host_tdh(const struct e1000_csb *c, u32 n, u32 fallback);
+u32 csb_host_rdh(const struct e1000_csb *c, u32 n, u32 fallback);
+
+/* Sleeper side, RX: the guest found nothing at rx_next and wants to sleep.
+ * Sets guest_need_rxintr, full barrier, re-reads host_rdh. Returns true if
+ * the guest may sleep (still nothing); false if frames appeared, in which
+ * case the flag is cleared again and the caller goes on polling. */
+bool csb_rx_sleep_ok(struct e1000_csb *c, u32 rx_next, u32 n);
+/* After waking (or while busy polling): interrupts not wanted. */
+void csb_rx_awake(struct e1000_csb *c);
+
+/* Sleeper side, TX: the ring is full at tx_clean (the oldest descriptor not
+ * yet reclaimed). Sets guest_need_txintr, full barrier, re-reads host_tdh.
+ * true = still nothing completed, may sleep; false = flag cleared, go on. */
+bool csb_tx_sleep_ok(struct e1000_csb *c, u32 tx_clean, u32 n);
+void csb_tx_awake(struct e1000_csb *c);
+
+/* Send combining: should the pending software tail be written to TDT now?
+ *   pending    a TDT write asked for a TX interrupt that has not come yet
+ *   irq_mark   the NIC's interrupt count read just before that TDT write
+ *   irqs       the interrupt count now (any NIC interrupt after the write
+ *              read ICR, which consumed that TXDW: it "arrived")
+ *   stall      the caller would otherwise wait (ring full, end of burst)
+ *   waited / timeout  TSC ticks since the write / bound after which a lost
+ *              interrupt is assumed (never stall on a lost interrupt)
+ * Returns true: write TDT now (and the caller starts a new pending period). */
+bool sc_should_write(bool pending, u32 irq_mark, u32 irqs, bool stall, u64 waited, u64 timeout);
+#endif
