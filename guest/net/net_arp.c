@@ -42,7 +42,7 @@ static struct arp_entry *arp_alloc(struct net_stack *st, uint32_t ip)
         st->c.arp_cache_full++;
         return NULL;
     }
-    memset(victim, 0, sizeof(*victim) - sizeof(victim->q));
+    memset(victim, 0, offsetof(struct arp_entry, q)); /* q is rewritten before use */
     victim->ip = ip;
     return victim;
 }

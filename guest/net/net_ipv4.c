@@ -83,6 +83,8 @@ void ipv4_input(struct net_stack *st, const uint8_t *p, unsigned len)
 int ipv4_output(struct net_stack *st, uint32_t dst, uint8_t proto, unsigned payload_len,
                 unsigned flags)
 {
+    if (dst == st->nif->ip || dst == 0)
+        return -NET_EINVAL; /* no loopback: ARP would never answer for ourselves */
     if (payload_len > st->nif->mtu - IPV4_HLEN) {
         st->c.ip_tx_too_big++;
         return -NET_EMSGSIZE;

@@ -224,6 +224,17 @@ static void csum_rfc1071_vectors(void **state)
     for (unsigned len = 0; len < 200; len++)
         assert_int_equal(net_csum(big, len), ref_csum(big, len, 0));
     assert_int_equal(net_csum(big, sizeof(big)), ref_csum(big, sizeof(big), 0));
+    /* Any start alignment, and pieces joined at even offsets. */
+    for (unsigned off = 0; off < 8; off++)
+        for (unsigned len = 0; len < 64; len++) {
+            assert_int_equal(net_csum(big + off, len), ref_csum(big + off, len, 0));
+            uint32_t part =
+                net_csum_add(net_csum_add(0, big + off, len & ~1u), big + off + (len & ~1u), 1501);
+            assert_int_equal(net_csum_fold(part), ref_csum(big + off, (len & ~1u) + 1501, 0));
+        }
+    /* A running sum near the top of 32 bits still folds right. */
+    assert_int_equal(net_csum_fold(net_csum_add(0xfffffff0u, v, sizeof(v))),
+                     ref_csum(v, sizeof(v), 0xfffffff0u % 0xffff));
     assert_int_equal(net_csum_fold(net_pseudo_sum(IP_A, IP_B, 17, 30)),
                      ref_csum(NULL, 0, ref_pseudo(IP_A, IP_B, 30)));
 }
@@ -685,6 +696,7 @@ static void socket_api_errors(void **state)
     assert_int_equal(udp_bind(b, -1, 1), -NET_EBADF);
     assert_int_equal(udp_sendto(b, sd, 0, 9, "x", 1), -NET_EINVAL);
     assert_int_equal(udp_sendto(b, sd, IP_A, 0, "x", 1), -NET_EINVAL);
+    assert_int_equal(udp_sendto(b, sd, IP_B, 9, "x", 1), -NET_EINVAL); /* ourselves */
     assert_int_equal(udp_recvfrom(b, 7, NULL, 0, NULL, NULL), -NET_EBADF);
     /* An unbound socket gets an ephemeral port on its first send. */
     assert_int_equal(udp_sendto(b, sd2, IP_A, 9, "x", 1), 1);
