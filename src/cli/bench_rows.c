@@ -21,32 +21,33 @@ const size_t bench_row_count = sizeof(bench_rows) / sizeof(bench_rows[0]);
 /* Addresses from the benchmarking range 198.18.0.0/15; the sender is .1. */
 #define SENDER_IP "198.18.0.1"
 #define RECEIVER_IP "198.18.0.2"
-#define UDP_PORT 9
+#define UDP_PORT 9000
 #define ETH_IP_UDP_HEADERS 42 /* 14 + 20 + 8 */
 
 int bench_guest_cmdline(const struct bench_row *row, bool sender, unsigned frame,
                         double seconds, const char *dst_mac, char *buf, size_t len)
 {
     int n;
-    /* The receiver outlives the sender; it stops after 1 s without frames. */
+    /* The receiver stops 1 s after the last frame (idle=, ms); timeout= is
+     * its bound if nothing ever arrives (it includes the sender's boot). */
     double rx_seconds = seconds + 3;
     if (row->api == BENCH_SOCKET) {
         unsigned payload = frame > ETH_IP_UDP_HEADERS ? frame - ETH_IP_UDP_HEADERS : 0;
         if (sender)
             n = snprintf(buf, len,
-                         "udp-send ip=" SENDER_IP " dst=" RECEIVER_IP
+                         "udp-send ip=" SENDER_IP " peer=" RECEIVER_IP
                          " port=%d len=%u duration=%g txmode=%s",
                          UDP_PORT, payload, seconds, row->txmode);
         else
             n = snprintf(buf, len,
-                         "udp-recv ip=" RECEIVER_IP " port=%d duration=%g idle=1 txmode=%s",
-                         UDP_PORT, rx_seconds, row->txmode);
+                         "udp-recv ip=" RECEIVER_IP " port=%d timeout=%g idle=1000 txmode=%s",
+                         UDP_PORT, rx_seconds + 30, row->txmode);
     } else {
         if (sender)
             n = snprintf(buf, len, "pktgen tx len=%u duration=%g batch=64 dst=%s txmode=%s",
                          frame, seconds, dst_mac, row->txmode);
         else
-            n = snprintf(buf, len, "pktgen rx timeout=%g idle=1 batch=64 txmode=%s", rx_seconds,
+            n = snprintf(buf, len, "pktgen rx timeout=%g idle=1000 txmode=%s", rx_seconds + 30,
                          row->txmode);
     }
     return n < 0 || (size_t)n >= len ? -1 : 0;

@@ -71,7 +71,7 @@ static void rows_and_command_lines(void **state)
     assert_non_null(strstr(buf, "udp-send"));
     assert_non_null(strstr(buf, "len=18")); /* 60 - 42 bytes of headers */
     assert_non_null(strstr(buf, "txmode=classic"));
-    assert_non_null(strstr(buf, "198.18.0.2"));
+    assert_non_null(strstr(buf, "peer=198.18.0.2"));
     assert_int_equal(bench_guest_cmdline(base, false, 1514, 2, "x", buf, sizeof(buf)), 0);
     assert_non_null(strstr(buf, "udp-recv"));
     assert_int_equal(bench_guest_cmdline(base, true, 60, 2, "x", buf, 10), -1);
