@@ -6,6 +6,8 @@
 # (/dev/shm/vpio-bench<pid>), removed at the end.
 #   bench/switch_bench.sh [SECONDS [REPS [RXFLAGS]]]   (default 2 s, 3 reps, "")
 #   RXFLAGS=-B makes the receivers busy-poll instead of sleeping in the futex.
+#   PIN=1 (default): with one receiver, the sender runs on CPU 0 and the
+#   receiver on CPU 1 (taskset); with two receivers nothing is pinned.
 set -u
 BUILD=${BUILD:-build}
 cd "$(dirname "$0")/.."
@@ -13,6 +15,7 @@ VPIO=$BUILD/vpio
 T=${1:-2}
 REPS=${2:-3}
 RXFLAGS=${3:-}
+PIN=${PIN:-1}
 SW=bench$$
 tmp=$(mktemp -d /tmp/vpio-swbench.XXXXXX)
 pids=()
@@ -41,12 +44,14 @@ for nrx in 1 2; do
             : >"$tmp/pps"; : >"$tmp/bps"; : >"$tmp/off"; : >"$tmp/drop"
             for rep in $(seq $REPS); do
                 rxp=()
+                rxpin="" txpin=""
+                if [ "$PIN" = 1 ] && [ $nrx -eq 1 ]; then rxpin="taskset -c 1"; txpin="taskset -c 0"; fi
                 for r in $(seq $nrx); do
-                    timeout $((T + 10)) "$VPIO" pktgen -i $SW:r$r -f rx -T $((T + 3)) -W 0.5 -q $RXFLAGS >"$tmp/rx$r" 2>&1 &
+                    timeout $((T + 10)) $rxpin "$VPIO" pktgen -i $SW:r$r -f rx -T $((T + 3)) -W 0.5 -q $RXFLAGS >"$tmp/rx$r" 2>&1 &
                     pids+=($!); rxp+=($!)
                     wait_port $SW r$r || { echo "rx port did not appear" >&2; exit 1; }
                 done
-                timeout $((T + 10)) "$VPIO" pktgen -i $SW:t -f tx -T $T -l $len -b $b -q >"$tmp/tx" 2>&1
+                timeout $((T + 10)) $txpin "$VPIO" pktgen -i $SW:t -f tx -T $T -l $len -b $b -q >"$tmp/tx" 2>&1
                 for p in "${rxp[@]}"; do wait $p; done
                 tp=$(field pkts "$tmp/tx"); td=$(field drops "$tmp/tx")
                 awk -v p="$tp" -v d="$td" -v t=$T 'BEGIN { print (p + d) / t }' >>"$tmp/off"
