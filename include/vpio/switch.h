@@ -61,6 +61,10 @@
  *    read by any sender.
  *  - Header: written once by the creator before it publishes `ready`; read
  *    (validated against this build's constants) by every attacher.
+ *  The ring header and slots are in shared memory too: an application that
+ *  must survive a hostile peer masks the indices it reads from them
+ *  (i & (VPIO_SW_RING_SLOTS - 1); vpio_ring_next does) and checks slot
+ *  lengths against VPIO_SW_BUF_SIZE; the library's own calls always do.
  *  Every reader validates what it reads (indices, lengths, port ids, lock
  *  owners): a crashed or hostile peer can make packets drop or be corrupted,
  *  but never crashes, hangs or makes another process access memory outside

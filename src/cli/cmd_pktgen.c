@@ -256,7 +256,7 @@ static int run_tx(struct vpio_port *p, const struct pktgen_opts *o, uint64_t *pk
             want = o->count - sent;
         if (!want)
             break;
-        uint32_t h = r->head;
+        uint32_t h = r->head & (VPIO_SW_RING_SLOTS - 1); /* the ring is shared: mask */
         for (uint64_t k = 0; k < want; k++) {
             uint32_t left = o->len, off = 0;
             while (left) {
@@ -306,7 +306,8 @@ static int run_rx(struct vpio_port *p, const struct pktgen_opts *o, uint64_t *pk
             break;
         int ms = (int)((tend - t) * 1000) + 1;
         vpio_port_poll(p, VPIO_POLL_RX, o->busy ? 0 : ms < 200 ? ms : 200);
-        uint32_t i = r->head, tail = r->tail;
+        /* ring fields live in shared memory: mask what we read */
+        uint32_t i = r->head & (VPIO_SW_RING_SLOTS - 1), tail = r->tail & (VPIO_SW_RING_SLOTS - 1);
         uint64_t got = 0;
         while (i != tail) {
             struct vpio_slot *s = &r->slot[i];

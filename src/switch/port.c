@@ -202,7 +202,8 @@ int vpio_port_txsync(struct vpio_port *p)
         struct iovec *iov = &p->txiov[vpio_ring_dist(hwcur, i)];
         uint32_t nfr = 0, bad = 0;
         for (;;) {
-            struct vpio_slot s = r->slot[i];
+            struct vpio_slot s;
+            __atomic_load(&r->slot[i], &s, __ATOMIC_RELAXED); /* one read */
             uint32_t len = s.len;
             if (len > VPIO_SW_BUF_SIZE)
                 bad = 1;
@@ -236,7 +237,7 @@ int vpio_port_txsync(struct vpio_port *p)
     }
     p->tx_hwcur = head;
     r->head = head;
-    uint32_t cur = r->cur;
+    uint32_t cur = __atomic_load_n(&r->cur, __ATOMIC_RELAXED);
     if (cur >= VPIO_SW_RING_SLOTS || vpio_ring_dist(head, cur) > VPIO_SW_RING_SLOTS - 1)
         r->cur = head;
     __atomic_store_n(&r->tail, (head + VPIO_SW_RING_SLOTS - 1) & SW_RING_MASK, __ATOMIC_RELEASE);
@@ -354,13 +355,15 @@ unsigned vpio_port_recv_batch(struct vpio_port *p, struct vpio_rxpkt *pkts, unsi
 {
     struct vpio_ring *r = p->rx;
     vpio_port_rxsync(p);
-    uint32_t i = r->head, tail = r->tail;
+    /* the validated private copies, not the (peer-writable) ring fields */
+    uint32_t i = p->rx_hwcur, tail = p->rx_hwtail;
     unsigned got = 0;
     while (got < n && i != tail) {
         /* find the frame's extent and length */
         uint32_t j = i, total = 0, nfr = 0, bad = 0;
         for (;;) {
-            struct vpio_slot s = r->slot[j];
+            struct vpio_slot s;
+            __atomic_load(&r->slot[j], &s, __ATOMIC_RELAXED);
             if (s.len > VPIO_SW_BUF_SIZE)
                 bad = 1;
             else
@@ -376,7 +379,9 @@ unsigned vpio_port_recv_batch(struct vpio_port *p, struct vpio_rxpkt *pkts, unsi
         } else {
             uint32_t off = 0;
             for (uint32_t k = i; k != j; k = vpio_ring_next(k)) {
-                uint32_t len = r->slot[k].len; /* re-read: re-validate */
+                uint32_t len = r->slot[k].len; /* re-read: a peer may have changed it */
+                if (len > VPIO_SW_BUF_SIZE)
+                    len = VPIO_SW_BUF_SIZE;
                 if (len > rp->cap - off)
                     len = rp->cap - off;
                 memcpy((uint8_t *)rp->buf + off, sw_buf(&p->a, (unsigned)p->id, 1, k), len);
