@@ -15,15 +15,14 @@
 #include "netif.h"
 
 /* Errors, returned negated. Values as Linux's errno so they read familiar. */
-#define NET_EAGAIN 11        /* nothing queued (recv) or ARP not resolved yet */
-#define NET_EBADF 9          /* not a socket of this stack */
-#define NET_ENOMEM 12        /* no memory for a socket queue */
-#define NET_EINVAL 22        /* bad argument */
-#define NET_EMFILE 24        /* socket table full */
-#define NET_EMSGSIZE 90      /* datagram larger than one unfragmented packet */
-#define NET_EADDRINUSE 98    /* port already bound */
-#define NET_ENOBUFS 105      /* the NIC refused the frame */
-#define NET_EHOSTUNREACH 113 /* ARP gave up on the destination */
+#define NET_EAGAIN 11     /* nothing queued (recv) or ARP not resolved yet */
+#define NET_EBADF 9       /* not a socket of this stack */
+#define NET_ENOMEM 12     /* no memory for a socket queue */
+#define NET_EINVAL 22     /* bad argument */
+#define NET_EMFILE 24     /* socket table full */
+#define NET_EMSGSIZE 90   /* datagram larger than one unfragmented packet */
+#define NET_EADDRINUSE 98 /* port already bound */
+#define NET_ENOBUFS 105   /* the NIC refused the frame */
 
 #define ETH_HLEN 14
 #define ETH_ZLEN 60 /* minimum frame without FCS: shorter ones are padded */

@@ -83,8 +83,10 @@ void ipv4_input(struct net_stack *st, const uint8_t *p, unsigned len)
 int ipv4_output(struct net_stack *st, uint32_t dst, uint8_t proto, unsigned payload_len,
                 unsigned flags)
 {
-    if (dst == st->nif->ip || dst == 0)
-        return -NET_EINVAL; /* no loopback: ARP would never answer for ourselves */
+    /* No loopback (ARP would never answer for ourselves) and no multicast
+     * (no group MAC mapping here). */
+    if (dst == st->nif->ip || dst == 0 || (dst >> 28) == 0xe)
+        return -NET_EINVAL;
     if (payload_len > st->nif->mtu - IPV4_HLEN) {
         st->c.ip_tx_too_big++;
         return -NET_EMSGSIZE;

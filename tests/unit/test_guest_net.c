@@ -696,7 +696,8 @@ static void socket_api_errors(void **state)
     assert_int_equal(udp_bind(b, -1, 1), -NET_EBADF);
     assert_int_equal(udp_sendto(b, sd, 0, 9, "x", 1), -NET_EINVAL);
     assert_int_equal(udp_sendto(b, sd, IP_A, 0, "x", 1), -NET_EINVAL);
-    assert_int_equal(udp_sendto(b, sd, IP_B, 9, "x", 1), -NET_EINVAL); /* ourselves */
+    assert_int_equal(udp_sendto(b, sd, IP_B, 9, "x", 1), -NET_EINVAL);        /* ourselves */
+    assert_int_equal(udp_sendto(b, sd, 0xe0000001u, 9, "x", 1), -NET_EINVAL); /* multicast */
     assert_int_equal(udp_recvfrom(b, 7, NULL, 0, NULL, NULL), -NET_EBADF);
     /* An unbound socket gets an ephemeral port on its first send. */
     assert_int_equal(udp_sendto(b, sd2, IP_A, 9, "x", 1), 1);
