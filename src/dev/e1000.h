@@ -164,6 +164,7 @@ struct e1000 {
     uint16_t tx_vlan;
     uint8_t *tx_arena; /* staged frames of the current batch */
     uint32_t tx_arena_used;
+    uint64_t tx_pass_bytes; /* bytes staged in the current TX pass (work bound) */
     struct net_txframe *tx_batch;
     unsigned tx_batch_n;
 

@@ -8,7 +8,8 @@
  * (a batch is flushed early only if the arena or NET_BATCH_MAX fills up).
  *
  * Bounds: the walk visits at most min(ring size, E1000_TX_DESC_BUDGET)
- * descriptors and copies at most E1000_TX_BYTE_BUDGET bytes; the rest is
+ * descriptors, copies at most E1000_TX_BYTE_BUDGET bytes from the guest and
+ * stages at most that many (plus one frame's TSO output); the rest is
  * left for e1000_timer_expired() (next deadline "now"). A frame is capped at
  * 64 KiB; every TSO segment carries at least one payload byte. */
 #include <stdlib.h>
@@ -138,6 +139,7 @@ static void emit(struct e1000 *dev, const uint8_t *p, uint32_t len)
     if (out > len + (vlan ? 4u : 0u))
         memset(d + len + (vlan ? 4 : 0), 0, out - len - (vlan ? 4 : 0));
     dev->tx_batch[dev->tx_batch_n++] = (struct net_txframe){d, out};
+    dev->tx_pass_bytes += out;
     dev->tx_arena_used += (out + 63) & ~63u;
     if (dev->tx_arena_used > E1000_TX_ARENA)
         dev->tx_arena_used = E1000_TX_ARENA;
@@ -365,9 +367,11 @@ void e1000_tx_run(struct e1000 *dev)
         return;
     }
     uint32_t cause = 0, bytes = 0, budget = n < E1000_TX_DESC_BUDGET ? n : E1000_TX_DESC_BUDGET;
+    dev->tx_pass_bytes = 0; /* bytes staged (after TSO) in this pass */
     dev->depth++;
     while (head != tail) {
-        if (budget-- == 0 || bytes >= E1000_TX_BYTE_BUDGET) {
+        if (budget-- == 0 || bytes >= E1000_TX_BYTE_BUDGET ||
+            dev->tx_pass_bytes >= E1000_TX_BYTE_BUDGET) {
             e1000_guest_error(dev, E1000_GERR_WORK_BOUND);
             dev->tx_pending = true;
             break;

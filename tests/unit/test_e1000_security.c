@@ -265,6 +265,25 @@ static void test_sec_bounded_work_per_exit(void **state)
     assert_int_equal(st(h).tx_frames, n - 1);
     assert_true(passes >= 16);
     assert_true(st(h).guest_errors[E1000_GERR_WORK_BOUND] >= 15);
+    /* TSO amplification: 64 KiB frames cut into 16-byte segments stage ~17x
+     * their size; the pass stops once ~8 MiB were staged */
+    struct h *t = h_new(false);
+    tx_setup(t, 256);
+    uint8_t *pk = t->ram + TX_BUF;
+    memset(pk, 0, 65535);
+    pk[12] = 0x08, pk[14] = 0x45;
+    const uint8_t tso = E1000_TUCMD_TCP | E1000_TUCMD_IP | E1000_TUCMD_TSE;
+    for (uint32_t i = 0; i < 254; i += 2) {
+        tx_ctx(t, i, 14, 24, 33, 34, 50, 0, 65535 - 254, tso, 254, 16);
+        tx_data(t, i + 1, TX_BUF, 65535, E1000_TXD_CMD_TSE | E1000_TXD_CMD_EOP, 3);
+    }
+    wr(t, E1000_TDT, 254);
+    struct e1000_stats ts = st(t);
+    assert_true(ts.tx_bytes <= (8u << 20) + (2u << 20));
+    assert_true(ts.tx_bytes >= (8u << 20));
+    assert_int_equal(e1000_next_deadline_ns(&t->dev), 0);
+    h_free(t);
+
     /* RX: a poll moves at most E1000_RX_POLL_BUDGET frames */
     rx_setup(h, 1024, 0);
     uint8_t f[64];
