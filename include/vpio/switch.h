@@ -53,8 +53,9 @@
  *    name/owner pid/state written under the switch's port lock by the
  *    process attaching, detaching or reclaiming the port; rx_hwtail (the
  *    published index) and rx_lock written by senders under rx_lock;
- *    rx_wake_seq incremented by senders; rx_hwcur (released index) and
- *    rx_need_wake written by the owner's rxsync/poll; rx_* counters atomic
+ *    rx_wake_seq incremented by senders; rx_hwcur (released index) written
+ *    by the owner's rxsync; rx_need_wake set by the owner's poll before it
+ *    sleeps, cleared by the one sender that wakes it; rx_* counters atomic
  *    adds by senders (rx_errs also the owner); tx_* counters by the owner's
  *    forwarding path. All readable by anyone, validated by every reader.
  *  - MAC table: written by any sender (learning, lock-free word stores),

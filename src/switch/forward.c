@@ -100,7 +100,10 @@ static uint32_t copy_frame(struct vpio_port *p, unsigned d, struct vpio_ring *r,
 static void wake(struct vpio_sw_port *dp)
 {
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
-    if (__atomic_load_n(&dp->rx_need_wake, __ATOMIC_RELAXED)) {
+    /* One wake per sleep: the sender that clears the flag makes the call
+     * (system calls are expensive here; the owner re-arms before sleeping). */
+    if (__atomic_load_n(&dp->rx_need_wake, __ATOMIC_RELAXED) &&
+        __atomic_exchange_n(&dp->rx_need_wake, 0, __ATOMIC_SEQ_CST)) {
         __atomic_fetch_add(&dp->rx_wake_seq, 1, __ATOMIC_RELEASE);
         syscall(SYS_futex, &dp->rx_wake_seq, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
     }

@@ -14,6 +14,16 @@
 
 #include "switch/sw_internal.h"
 
+/* Read a shared slot exactly once (a peer may rewrite it meanwhile). */
+static struct vpio_slot slot_read(const struct vpio_slot *sp)
+{
+    struct vpio_slot s;
+    s.buf_idx = __atomic_load_n(&sp->buf_idx, __ATOMIC_RELAXED);
+    s.len = __atomic_load_n(&sp->len, __ATOMIC_RELAXED);
+    s.flags = __atomic_load_n(&sp->flags, __ATOMIC_RELAXED);
+    return s;
+}
+
 static void ring_init(struct sw_arena *a, unsigned id, unsigned dir)
 {
     struct vpio_ring *r = sw_ring(a, id, dir);
@@ -202,8 +212,7 @@ int vpio_port_txsync(struct vpio_port *p)
         struct iovec *iov = &p->txiov[vpio_ring_dist(hwcur, i)];
         uint32_t nfr = 0, bad = 0;
         for (;;) {
-            struct vpio_slot s;
-            __atomic_load(&r->slot[i], &s, __ATOMIC_RELAXED); /* one read */
+            struct vpio_slot s = slot_read(&r->slot[i]); /* one read */
             uint32_t len = s.len;
             if (len > VPIO_SW_BUF_SIZE)
                 bad = 1;
@@ -362,8 +371,7 @@ unsigned vpio_port_recv_batch(struct vpio_port *p, struct vpio_rxpkt *pkts, unsi
         /* find the frame's extent and length */
         uint32_t j = i, total = 0, nfr = 0, bad = 0;
         for (;;) {
-            struct vpio_slot s;
-            __atomic_load(&r->slot[j], &s, __ATOMIC_RELAXED);
+            struct vpio_slot s = slot_read(&r->slot[j]);
             if (s.len > VPIO_SW_BUF_SIZE)
                 bad = 1;
             else
@@ -379,7 +387,7 @@ unsigned vpio_port_recv_batch(struct vpio_port *p, struct vpio_rxpkt *pkts, unsi
         } else {
             uint32_t off = 0;
             for (uint32_t k = i; k != j; k = vpio_ring_next(k)) {
-                uint32_t len = r->slot[k].len; /* re-read: a peer may have changed it */
+                uint32_t len = __atomic_load_n(&r->slot[k].len, __ATOMIC_RELAXED); /* re-read */
                 if (len > VPIO_SW_BUF_SIZE)
                     len = VPIO_SW_BUF_SIZE;
                 if (len > rp->cap - off)

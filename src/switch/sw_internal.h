@@ -53,9 +53,10 @@ struct vpio_sw_port {
     uint32_t rx_lock __attribute__((aligned(64))); /* holder tid, 0 = free */
     uint32_t rx_hwtail;                            /* published: frames in [rx_hwcur, rx_hwtail) */
     uint32_t rx_wake_seq;                          /* futex word: ++ on each wake */
-    /* line 2: owner side of the RX ring; written by the owner's rxsync/poll */
+    /* line 2: owner side of the RX ring; written by the owner's rxsync/poll
+     * (rx_need_wake also cleared by the sender that wakes the owner) */
     uint32_t rx_hwcur __attribute__((aligned(64))); /* released up to here */
-    uint32_t rx_need_wake;                          /* owner sleeps (or is about to) */
+    uint32_t rx_need_wake; /* owner sleeps (or is about to); the waking sender clears it */
     /* line 3: RX counters, atomic adds by senders (and the owner: rx_errs) */
     uint64_t rx_pkts __attribute__((aligned(64)));
     uint64_t rx_bytes, rx_drops, rx_errs;
