@@ -27,7 +27,7 @@ static const char usage_text[] =
     "  -W SECONDS   rx: also stop once no frame came for SECONDS (after the first)\n"
     "  -b BATCH     frames per ring sync, 1..%u (default 256; tx only)\n"
     "  -d DSTMAC    destination MAC (default ff:ff:ff:ff:ff:ff)\n"
-    "  -s SRCMAC    source MAC (default 02:00:00:00:00:NN, NN = port id)\n"
+    "  -s SRCMAC    source MAC (default 02:00:00:00:PP:NN, PP = pid & 255, NN = port id)\n"
     "  -q           no per-second rate lines\n"
     "  -B           rx: busy-poll (never sleep in the futex)\n"
     "Without -n and -T it runs until interrupted. Ends with one line\n"

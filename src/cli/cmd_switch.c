@@ -18,6 +18,8 @@ static int show(const char *name, int brief)
 {
     struct vpio_switch_info info;
     int rc = vpio_switch_info(name, &info);
+    if (rc == -ENOENT && !brief)
+        return rc;
     if (rc < 0) {
         printf("%-16s (unusable: %s)\n", name, strerror(-rc));
         return rc;
@@ -40,7 +42,6 @@ static int show(const char *name, int brief)
                p->st.tx_drops, p->st.rx_pkts, p->st.rx_bytes, p->st.rx_drops, p->st.tx_errs,
                p->st.rx_errs, p->rx_pending);
     }
-    (void)brief;
     return 0;
 }
 
