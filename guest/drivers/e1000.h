@@ -21,7 +21,7 @@
 #ifndef GUEST_E1000_H
 #define GUEST_E1000_H
 #include "kernel.h"
-#include "drivers/e1000_csb.h"
+#include "e1000_csb.h"
 
 #define E1000_NTX 256
 #define E1000_NRX 1024             /* deep: QEMU drops what a flush of its queue cannot place */

@@ -1,7 +1,7 @@
 /* netmap-style rings over the e1000 driver (see nm_ring.h). Slot i is
  * descriptor i and its buffer, so a sync only walks the slots that changed
  * hands and then updates one tail. */
-#include "drivers/nm_ring.h"
+#include "nm_ring.h"
 #include "io.h"
 
 #define DESC_DD 0x01

@@ -27,7 +27,7 @@
  * not both at once. */
 #ifndef GUEST_NM_RING_H
 #define GUEST_NM_RING_H
-#include "drivers/e1000.h"
+#include "e1000.h"
 
 #define NM_MOREFRAG 0x0001    /* RX: the frame continues in the next slot */
 #define NM_BUF_CHANGED 0x0002 /* buf was replaced: reload the descriptor */
