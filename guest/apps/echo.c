@@ -64,9 +64,10 @@ int echo_main(const struct cmdline *cl)
     u64 ns = tsc_to_ns(rdtsc() - t0);
     const struct net_counters *c = &na.st->c;
     printf("RESULT app=echo pkts=%lu bytes=%lu pps=%lu bps=%lu drops=%lu icmp=%lu arp=%lu "
-           "ns=%lu\n",
+           "ns=%lu %s\n",
            pkts, bytes, netapp_rate(pkts, ns), netapp_rate(bytes * 8, ns),
-           failed + net_drops_total(na.st), c->icmp_echo_reply_tx, c->arp_reply_tx, ns);
+           failed + net_drops_total(na.st), c->icmp_echo_reply_tx, c->arp_reply_tx, ns,
+           netapp_nic_stats(&na));
     netapp_report(&na);
     return EXIT_OK;
 }

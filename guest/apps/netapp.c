@@ -70,8 +70,10 @@ int netapp_open(struct netapp *na, const struct cmdline *cl, const char *name, b
     net_format_ip(ipbuf, na->ip);
     printf("%s: ip %s mac %02x:%02x:%02x:%02x:%02x:%02x nic%lu\n", name, ipbuf, na->nic.mac[0],
            na->nic.mac[1], na->nic.mac[2], na->nic.mac[3], na->nic.mac[4], na->nic.mac[5], index);
-    if (!need_peer)
+    if (!need_peer) {
+        e1000_stats_reset(&na->nic); /* the run's counters start here */
         return 0;
+    }
 
     /* The peer may still be booting: keep asking (arp_resolve starts a new
      * round after each give-up) until arp_wait runs out. */
@@ -86,6 +88,7 @@ int netapp_open(struct netapp *na, const struct cmdline *cl, const char *name, b
         if (!netapp_service(na, 64))
             netapp_wait(na);
     }
+    e1000_stats_reset(&na->nic);
     printf("%s: peer %s is at %02x:%02x:%02x:%02x:%02x:%02x\n", name, ipbuf, na->peer_mac[0],
            na->peer_mac[1], na->peer_mac[2], na->peer_mac[3], na->peer_mac[4], na->peer_mac[5]);
     return 0;
@@ -99,6 +102,8 @@ unsigned netapp_service(struct netapp *na, unsigned budget)
         na->next_timer_tsc = now + netapp_tsc_ms(TIMER_MS);
         net_poll(na->st);
         e1000_tx_reclaim(&na->nic);
+    } else if (na->nic.tx_tail != na->nic.tx_hw_tail) {
+        e1000_tx_reclaim(&na->nic); /* sc: hands the deferred tail over once the irq came */
     }
     return n;
 }
@@ -111,10 +116,18 @@ void netapp_wait(struct netapp *na)
 void netapp_tx_drain(struct netapp *na, u64 ms)
 {
     u64 end = rdtsc() + netapp_tsc_ms(ms);
+    e1000_tx_flush(&na->nic); /* sc: the end of the burst */
     while (e1000_tx_reclaim(&na->nic) && (int64_t)(rdtsc() - end) < 0) {
         netapp_service(na, 64);
         cpu_relax();
     }
+}
+
+const char *netapp_nic_stats(struct netapp *na)
+{
+    static char buf[256];
+    e1000_stats_str(&na->nic, buf, sizeof(buf));
+    return buf;
 }
 
 void netapp_report(struct netapp *na)

@@ -28,6 +28,9 @@ unsigned netapp_service(struct netapp *na, unsigned budget);
 void netapp_wait(struct netapp *na);
 /* Waits up to ms for the NIC to finish transmitting what it was given. */
 void netapp_tx_drain(struct netapp *na, u64 ms);
+/* The driver's discipline and register counters since set-up
+ * ("txmode=... tdt_writes=... reg_accesses=... csb=..."), for RESULT lines. */
+const char *netapp_nic_stats(struct netapp *na);
 /* Prints the stack's and the NIC's counters. */
 void netapp_report(struct netapp *na);
 

@@ -90,9 +90,9 @@ int ping_main(const struct cmdline *cl)
     }
     u64 avg = ps.received ? ps.rtt_sum / ps.received : 0;
     printf("RESULT app=ping sent=%lu received=%lu rtt_min_us=%lu rtt_avg_us=%lu rtt_max_us=%lu "
-           "loss=%lu dup=%lu bad=%lu send_fail=%lu len=%lu\n",
+           "loss=%lu dup=%lu bad=%lu send_fail=%lu len=%lu %s\n",
            sent, ps.received, ps.rtt_min / 1000, avg / 1000, ps.rtt_max / 1000, sent - ps.received,
-           ps.dup, ps.bad, send_fail, len);
+           ps.dup, ps.bad, send_fail, len, netapp_nic_stats(&na));
     netapp_report(&na);
     return ps.received == sent ? EXIT_OK : EXIT_FAIL;
 }

@@ -84,10 +84,10 @@ int udp_recv_main(const struct cmdline *cl)
     u64 missed = e1000_missed(&na.nic);
     printf("RESULT app=udp-recv pkts=%lu bytes=%lu pps=%lu bps=%lu drops=%lu ns=%lu ooo=%lu "
            "expected=%lu sock_drops=%lu stack_drops=%lu nic_missed=%lu short=%lu irqs=%u "
-           "wakeups=%lu\n",
+           "wakeups=%lu %s\n",
            pkts, bytes, netapp_rate(pkts, ns), netapp_rate(bytes * 8, ns), drops, ns, ooo, expected,
            udp_sock_get(na.st, sd)->rx_drops, net_drops_total(na.st), missed, short_dgrams,
-           nic_irqs[na.nic.index], wakeups);
+           nic_irqs[na.nic.index], wakeups, netapp_nic_stats(&na));
     netapp_report(&na);
     return pkts ? EXIT_OK : EXIT_FAIL;
 }

@@ -54,11 +54,9 @@ unsigned netif_e1000_poll(struct netif_e1000 *ne, struct net_stack *st, unsigned
 
 void netif_e1000_wait(struct netif_e1000 *ne)
 {
-    const u8 *data;
-    u32 len;
-    e1000_take_icr(ne->nic);
-    cli();
-    if (!e1000_rx_peek(ne->nic, &data, &len))
-        sys_wait();
-    sti();
+    /* Send combining may hold back a tail; nothing stays unsent while we
+     * sleep. Then the driver's race-free wait (CSB: flag, barrier, re-check). */
+    if (ne->nic->tx_tail != ne->nic->tx_hw_tail)
+        e1000_tx_flush(ne->nic);
+    e1000_rx_wait(ne->nic);
 }

@@ -16,7 +16,7 @@ void netif_e1000_init(struct netif_e1000 *ne, struct e1000 *nic, u32 ip);
 /* Hands up to `budget` received frames to the stack, then gives the
  * descriptors back to the NIC with one RDT write. Returns frames taken. */
 unsigned netif_e1000_poll(struct netif_e1000 *ne, struct net_stack *st, unsigned budget);
-/* Halts until an interrupt (the NIC's or the timer tick) unless a frame
- * is already waiting. */
+/* Hands over any deferred transmit tail (send combining), then halts until
+ * an interrupt (the NIC's or the timer tick) unless a frame is waiting. */
 void netif_e1000_wait(struct netif_e1000 *ne);
 #endif

@@ -11,6 +11,8 @@
 #   qemu-net-udp-blast    N 60-byte frames unpaced: the receiver may be overrun
 #                         (TCG); every datagram is accounted for: received +
 #                         drops = N, and drops = NIC missed + socket + stack drops
+#   qemu-net-udp-sc       the blast with the send-combining driver discipline
+#                         (txmode=sc: deferred TDT writes flushed by the glue)
 #   qemu-net-bad-ip       an address outside 198.18.0.0/15 is refused (status 5)
 # KVM when /dev/kvm is usable, TCG otherwise. Every QEMU runs under
 # `timeout`; only our own QEMU PIDs are killed (trap on exit).
@@ -112,10 +114,10 @@ else
 fi
 
 # --- UDP streams ----------------------------------------------------------
-stream() {   # stream NAME LEN COUNT RATE STRICT(1: no loss allowed)
-    local name=$1 len=$2 n=$3 rate=$4 strict=$5
-    pair "$name" "udp-recv ip=$ip_b port=9000 count=$n timeout=70 idle=10000" "udp-recv: ready" \
-        "udp-send ip=$ip_a peer=$ip_b port=9000 len=$len count=$n rate=$rate"
+stream() {   # stream NAME LEN COUNT RATE STRICT(1: no loss allowed) [OPTIONS for both]
+    local name=$1 len=$2 n=$3 rate=$4 strict=$5 opts=${6:-}
+    pair "$name" "udp-recv ip=$ip_b port=9000 count=$n timeout=70 idle=10000 $opts" \
+        "udp-recv: ready" "udp-send ip=$ip_a peer=$ip_b port=9000 len=$len count=$n rate=$rate $opts"
     local tx rx rc_a rc_b
     tx=$(result "$name-a" udp-send)
     rx=$(result "$name-b" udp-recv)
@@ -142,6 +144,7 @@ stream() {   # stream NAME LEN COUNT RATE STRICT(1: no loss allowed)
 stream udp-stream 18 "$count" 5000 1
 stream udp-1472 1472 $((count / 5)) 5000 1
 stream udp-blast 18 "$count" 0 0
+stream udp-sc 18 $((count / 2)) 0 0 "txmode=sc"
 
 # --- configuration errors ------------------------------------------------
 timeout 60 "$qemu" "${accel[@]}" -machine pc -m 64M -nodefaults -display none \
