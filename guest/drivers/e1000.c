@@ -1,7 +1,7 @@
 /* The 82540EM driver, ring 3. Register names and bits from the 8254x
  * Software Developer's Manual; the probe follows what a stock driver does
  * (Linux e1000: reset, EEPROM MAC, link, rings, filters, interrupts). */
-#include "drivers/e1000.h"
+#include "e1000.h"
 #include "io.h"
 
 #define RING_NEXT(i, n) ((i) + 1 == (n) ? 0 : (i) + 1)

@@ -21,12 +21,12 @@ u64 tsc_hz = 1000000000ull;
 
 /* ---- the fake driver ---- */
 static struct fake {
-    bool defer;            /* sc-like: commits do not reach the device */
+    bool defer; /* sc-like: commits do not reach the device */
     u64 commits, flushes, gives;
     u32 last_rdt;
-    u32 tdh;               /* device TX head */
-    u32 rdh;               /* device RX head */
-    u32 rdt;               /* device RX tail (from gives) */
+    u32 tdh; /* device TX head */
+    u32 rdh; /* device RX head */
+    u32 rdt; /* device RX tail (from gives) */
 } fk;
 
 void e1000_tx_commit(struct e1000 *nic)
@@ -60,7 +60,9 @@ void e1000_rx_give(struct e1000 *nic, u32 rdt)
     fk.rdt = rdt;
 }
 
-void e1000_rx_wait(struct e1000 *nic) {}
+void e1000_rx_wait(struct e1000 *nic)
+{
+}
 
 static struct e1000 nic;
 static struct nm_port port;
@@ -79,7 +81,7 @@ static int setup(void **state)
     for (u32 i = 0; i < E1000_NRX; i++)
         nic.rx[i].addr = (u64)(uintptr_t)(rxbufs + i * E1000_BUF);
     nic.txd_cmd = 0x0b;
-    fk.rdt = E1000_NRX - 1;                 /* as probed */
+    fk.rdt = E1000_NRX - 1; /* as probed */
     nm_open(&port, &nic);
     return 0;
 }
@@ -118,7 +120,7 @@ static u32 dev_rx(u32 n, u32 *seq)
     u32 done = 0;
     while (done < n && fk.rdh != fk.rdt) {
         volatile struct e1000_rx_desc *d = &nic.rx[fk.rdh];
-        assert_int_equal(d->status, 0);     /* given back clean */
+        assert_int_equal(d->status, 0); /* given back clean */
         memcpy((void *)(uintptr_t)d->addr, seq, 4);
         d->length = (u16)(64 + *seq % 1000);
         d->errors = 0;
@@ -134,7 +136,7 @@ static void test_open(void **state)
 {
     assert_int_equal(port.tx.num_slots, E1000_NTX);
     assert_int_equal(port.rx.num_slots, E1000_NRX);
-    assert_int_equal(nm_ring_space(&port.tx), E1000_NTX - 1);   /* one slot kept empty */
+    assert_int_equal(nm_ring_space(&port.tx), E1000_NTX - 1); /* one slot kept empty */
     assert_int_equal(nm_ring_space(&port.rx), 0);
     /* zero copy: the slot buffer is the descriptor's DMA buffer */
     for (u32 i = 0; i < E1000_NTX; i++)
@@ -164,7 +166,7 @@ static void test_tx_batches_wrap(void **state)
         r->head = r->cur = cur;
         u64 before = fk.commits;
         assert_int_equal(nm_txsync(&port), 0);
-        assert_int_equal(fk.commits - before, n ? 1 : 0);   /* one tail update per sync */
+        assert_int_equal(fk.commits - before, n ? 1 : 0); /* one tail update per sync */
         sent += n;
         if (rand_r(&seed) % 3)
             dev_tx(&expect);
@@ -175,14 +177,14 @@ static void test_tx_batches_wrap(void **state)
     assert_int_equal(nm_tx_drain(&port, 1000), 0);
     assert_int_equal(expect, sent);
     assert_int_equal(nic.tx_pkts, sent);
-    assert_true(sent > 10 * E1000_NTX);     /* wrapped many times */
+    assert_true(sent > 10 * E1000_NTX); /* wrapped many times */
     assert_int_equal(nm_ring_space(r), E1000_NTX - 1);
 }
 
 static void test_tx_rejects_bad_head(void **state)
 {
     struct nm_ring *r = &port.tx;
-    r->head = r->cur = E1000_NTX + 3;               /* outside the ring */
+    r->head = r->cur = E1000_NTX + 3; /* outside the ring */
     assert_int_equal(nm_txsync(&port), -1);
     /* Send 10 (not completed): hwcur 10, tail 255 (nothing reclaimed). */
     for (u32 i = 0; i < 10; i++)
@@ -191,14 +193,14 @@ static void test_tx_rejects_bad_head(void **state)
     assert_int_equal(nm_txsync(&port), 0);
     assert_int_equal(fk.commits, 1);
     assert_int_equal(r->tail, E1000_NTX - 1);
-    r->head = r->cur = 5;                           /* behind the last synced head */
+    r->head = r->cur = 5; /* behind the last synced head */
     assert_int_equal(nm_txsync(&port), -1);
     r->head = 10;
-    r->cur = 8;                                     /* cur behind head */
+    r->cur = 8; /* cur behind head */
     assert_int_equal(nm_txsync(&port), -1);
     r->head = r->cur = 10;
     assert_int_equal(nm_txsync(&port), 0);
-    assert_int_equal(fk.commits, 1);                /* nothing new: no tail update */
+    assert_int_equal(fk.commits, 1); /* nothing new: no tail update */
     assert_int_equal(nic.tx_pkts, 10);
 }
 
@@ -223,7 +225,7 @@ static void test_tx_buf_changed(void **state)
 static void test_tx_full_flushes_deferred(void **state)
 {
     struct nm_ring *r = &port.tx;
-    fk.defer = true;                        /* sc: TX interrupt pending */
+    fk.defer = true; /* sc: TX interrupt pending */
     u32 n = nm_ring_space(r), cur = r->cur, seq = 0;
     for (u32 k = 0; k < n; k++) {
         memcpy(r->slot[cur].buf + 14, &seq, 4);
@@ -251,7 +253,7 @@ static void test_rx_batches_wrap(void **state)
         dev_rx((u32)rand_r(&seed) % 300, &dev_seq);
         u64 gives = fk.gives;
         assert_int_equal(nm_rxsync(&port), 0);
-        assert_int_equal(fk.gives - gives, 0);      /* nothing released since the last sync */
+        assert_int_equal(fk.gives - gives, 0); /* nothing released since the last sync */
         /* read some of what is there, in order */
         u32 avail = nm_ring_space(r);
         u32 take = avail ? (u32)rand_r(&seed) % (avail + 1) : 0;
@@ -268,7 +270,7 @@ static void test_rx_batches_wrap(void **state)
         r->head = r->cur = cur;
         gives = fk.gives;
         assert_int_equal(nm_rxsync(&port), 0);
-        assert_int_equal(fk.gives - gives, take ? 1 : 0);   /* one tail update per sync */
+        assert_int_equal(fk.gives - gives, take ? 1 : 0); /* one tail update per sync */
         if (take)
             assert_int_equal(fk.last_rdt, (r->head + E1000_NRX - 1) % E1000_NRX);
         /* the ring's tail never passes the device's tail */
@@ -282,7 +284,7 @@ static void test_rx_full_ring_stops(void **state)
 {
     struct nm_ring *r = &port.rx;
     u32 seq = 0;
-    assert_int_equal(dev_rx(5000, &seq), E1000_NRX - 1);   /* device fills what it owns */
+    assert_int_equal(dev_rx(5000, &seq), E1000_NRX - 1); /* device fills what it owns */
     assert_int_equal(nm_rxsync(&port), 0);
     assert_int_equal(nm_ring_space(r), E1000_NRX - 1);
     assert_int_equal(r->tail, E1000_NRX - 1);
@@ -315,7 +317,7 @@ static void test_rx_buf_changed(void **state)
     dev_rx(1, &seq);
     assert_int_equal(nm_rxsync(&port), 0);
     u32 i = r->cur;
-    r->slot[i].buf = other;                 /* keep the frame, give the NIC another buffer */
+    r->slot[i].buf = other; /* keep the frame, give the NIC another buffer */
     r->slot[i].flags |= NM_BUF_CHANGED;
     r->head = r->cur = nm_ring_next(r, i);
     assert_int_equal(nm_rxsync(&port), 0);
