@@ -126,10 +126,20 @@ static void deliver(struct vpio_port *p, const struct vpio_pkt *pkts, unsigned d
         __atomic_fetch_add(&dp->rx_drops, total, __ATOMIC_RELAXED);
         return;
     }
-    if (sw_lock(&dp->rx_lock, RX_LOCK_WAIT_US) < 0) {
+    /* A port whose lock we could not get recently (a live holder that does
+     * not let go: hung or hostile) is skipped for a second, so it costs one
+     * bounded wait per second, not one per batch. */
+    uint64_t now = sw_now_ms();
+    if (p->stuck_until_ms[d] && now < p->stuck_until_ms[d]) {
         __atomic_fetch_add(&dp->rx_drops, total, __ATOMIC_RELAXED);
         return;
     }
+    if (sw_lock(&dp->rx_lock, RX_LOCK_WAIT_US) < 0) {
+        p->stuck_until_ms[d] = now + 1000;
+        __atomic_fetch_add(&dp->rx_drops, total, __ATOMIC_RELAXED);
+        return;
+    }
+    p->stuck_until_ms[d] = 0;
     if (__atomic_load_n(&dp->state, __ATOMIC_ACQUIRE) != SW_PORT_ACTIVE) {
         sw_unlock(&dp->rx_lock);
         return; /* detached meanwhile: not delivered, not the port's drop */

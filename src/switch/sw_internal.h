@@ -111,6 +111,7 @@ struct vpio_port {
     uint32_t rx_hwtail; /* RX: tail last given to the user */
     uint64_t last_reap_ms;
     uint64_t last_src_key, last_learn_ms;
+    uint64_t stuck_until_ms[VPIO_SW_MAX_PORTS]; /* RX lock not obtained: skip until */
     /* forwarding scratch (one batch) */
     uint16_t dst[VPIO_SW_BATCH];
     uint32_t len[VPIO_SW_BATCH];
