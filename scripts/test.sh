@@ -18,6 +18,7 @@ add_summary() { # $1 = build dir
     total_p=$((total_p + p)); total_f=$((total_f + f)); total_s=$((total_s + s))
 }
 
+mkdir -p build/san build/fuzz
 echo "=== 1/3 build and test (gcc -O2) ==="
 rm -f build/test-summary
 if make -j"$jobs" all unit >build/make.log 2>&1 || { cat build/make.log; false; }; then

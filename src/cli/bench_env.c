@@ -58,7 +58,7 @@ int bench_netns_create(struct bench_netns *ns, char *err, size_t errlen)
     IP("-n", ns->name, "link", "set", "lo", "up");
     IP("-n", ns->name, "link", "add", "vpiobr0", "type", "bridge");
     for (int i = 0; i < BENCH_TAPS; i++) {
-        snprintf(ns->tap[i], sizeof(ns->tap[i]), "vpiotap%d", i);
+        snprintf(ns->tap[i], sizeof(ns->tap[i]), "vpiotap%c", (char)('0' + i));
         IP("-n", ns->name, "tuntap", "add", "dev", ns->tap[i], "mode", "tap");
         IP("-n", ns->name, "link", "set", ns->tap[i], "master", "vpiobr0");
         IP("-n", ns->name, "link", "set", ns->tap[i], "up");
