@@ -593,6 +593,38 @@ static void test_corrupt_arena(void **state)
     assert_int_equal(vpio_switch_remove(swname, 0), 0);
 }
 
+/* live senders reclaim the ports of dead owners (about once a second) */
+static void test_sender_reaps_dead_port(void **state)
+{
+    (void)state;
+    fake_ms = 500000;
+    sw_now_ms = fake_clock;
+    struct vpio_port *a = open_port("a");
+    pid_t pid = fork();
+    if (pid == 0) {
+        char ifname[80];
+        struct vpio_port *d;
+        snprintf(ifname, sizeof ifname, "%s:dead", swname);
+        _exit(vpio_port_open(&d, ifname, 0) == 0 ? 0 : 1);
+    }
+    int st;
+    waitpid(pid, &st, 0);
+    assert_int_equal(WEXITSTATUS(st), 0);
+    /* the dead port still counts as a flood destination until reaped */
+    struct sw_arena *ar = &a->a;
+    int dead = -1;
+    for (int i = 0; i < VPIO_SW_MAX_PORTS; i++)
+        if (ar->ports[i].state == SW_PORT_ACTIVE && !strcmp(ar->ports[i].name, "dead"))
+            dead = i;
+    assert_true(dead >= 0);
+    assert_int_equal(send_n(a, BCAST, 1, 3, 60, 0), 3);
+    fake_ms += 1000;
+    send_n(a, BCAST, 1, 1, 60, 0); /* reaps first */
+    assert_int_equal(ar->ports[dead].state, SW_PORT_FREE);
+    assert_int_equal(send_n(a, BCAST, 1, 3, 60, 0), 0); /* nobody left */
+    vpio_port_close(a);
+}
+
 /* ---- creation protocol: concurrent first attachers, stale arena ---- */
 static void test_concurrent_create(void **state)
 {
@@ -731,6 +763,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_poll, setup, teardown),
         cmocka_unit_test_setup_teardown(test_names_and_reclaim, setup, teardown),
         cmocka_unit_test_setup_teardown(test_corrupt_arena, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sender_reaps_dead_port, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_create, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stale_arena, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pktgen_args, setup, teardown),
