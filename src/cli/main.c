@@ -15,6 +15,7 @@ static const struct command commands[] = {
     {"pktgen", cmd_pktgen, "send or receive frames on a switch port (like netmap pkt-gen)"},
     {"switch", cmd_switch, "list switches, their ports and counters; remove a stale one"},
     {"bench", cmd_bench, "the paper's table: two VMs per configuration, vpio and QEMU"},
+    {"qemu-port", cmd_qemu_port, "attach a QEMU NIC (-netdev socket) to a switch port"},
     /* more subcommands: add one line each, keep the table sorted by use */
 };
 
