@@ -15,6 +15,9 @@ const struct bench_row bench_rows[] = {
     {"qemu", BENCH_QEMU, BENCH_SOCKET, BENCH_TAP, "classic", false, false},
     {"qemu+moderation", BENCH_QEMU, BENCH_SOCKET, BENCH_TAP, "classic", true, false},
     {"qemu-ring", BENCH_QEMU, BENCH_RING, BENCH_TAP, "sc", true, false},
+    /* QEMU's e1000 attached to the vpio switch through `vpio qemu-port`. */
+    {"qemu+switch", BENCH_QEMU, BENCH_SOCKET, BENCH_SWITCH, "classic", true, false},
+    {"qemu-ring+switch", BENCH_QEMU, BENCH_RING, BENCH_SWITCH, "sc", true, false},
 };
 const size_t bench_row_count = sizeof(bench_rows) / sizeof(bench_rows[0]);
 

@@ -173,6 +173,36 @@ static bool row_selected(const struct bench_opts *o, const struct bench_row *row
     return false;
 }
 
+/* Loopback TCP ports of the qemu-port relays of the QEMU+switch rows. */
+static int qemu_port_tcp(int vm)
+{
+    return 20000 + (int)(getpid() % 20000) + vm;
+}
+
+/* Starts `vpio qemu-port` for one VM of a QEMU+switch row and waits until
+ * it listens. */
+static int start_relay(struct bench_ctx *c, int vm, double seconds, struct bench_proc *p,
+                       const char *path)
+{
+    char port[128], listen_at[64], secs[32];
+    snprintf(port, sizeof(port), "%s:vm%d", c->switch_name, vm);
+    snprintf(listen_at, sizeof(listen_at), "127.0.0.1:%d", qemu_port_tcp(vm));
+    snprintf(secs, sizeof(secs), "%g", seconds);
+    char *argv[] = {(char *)c->o.vpio, "qemu-port", "-i", port, "-l", listen_at, "-T", secs,
+                    "-q", NULL};
+    if (bench_proc_start(p, argv, path) < 0)
+        return -1;
+    for (int i = 0; i < 100; i++) {
+        char *out = bench_proc_output(p);
+        bool up = strstr(out, "listening") != NULL;
+        free(out);
+        if (up)
+            return 0;
+        usleep(20000);
+    }
+    return -1;
+}
+
 static const char *mac_for(int vm)
 {
     return vm == 0 ? "52:54:00:18:00:01" : "52:54:00:18:00:02";
@@ -230,7 +260,10 @@ static int build_vm_argv(struct bench_ctx *c, const struct bench_row *row, int v
         ARG("-device");
         ARG("isa-debug-exit,iobase=0xf4,iosize=0x04");
         ARG("-netdev");
-        ARG("tap,id=n0,ifname=%s,script=no,downscript=no,vhost=off", c->ns.tap[vm]);
+        if (row->link == BENCH_TAP)
+            ARG("tap,id=n0,ifname=%s,script=no,downscript=no,vhost=off", c->ns.tap[vm]);
+        else
+            ARG("socket,id=n0,connect=127.0.0.1:%d", qemu_port_tcp(vm));
         ARG("-device");
         ARG("e1000,netdev=n0,mac=%s,mitigation=%s", mac_for(vm), row->mitigation ? "on" : "off");
     }
@@ -288,8 +321,19 @@ static void run_one(struct bench_ctx *c, const struct bench_row *row, unsigned f
     }
     char store[2][48][256];
     char *argv[2][49];
-    struct bench_proc proc[2];
-    char path[2][512];
+    struct bench_proc proc[2], relay[2] = {{0}, {0}};
+    char path[2][512], rpath[2][512];
+    bool relays = row->platform == BENCH_QEMU && row->link == BENCH_SWITCH;
+    for (int vm = 0; relays && vm < 2; vm++) {
+        snprintf(rpath[vm], sizeof(rpath[vm]), "%s/%s-%s-%u-relay%d.log", c->o.outdir,
+                 r->platform, row->config, frame, vm);
+        if (start_relay(c, vm, c->o.duration + 120, &relay[vm], rpath[vm]) < 0) {
+            set_note(r, "failed: qemu-port relay did not start (see %s)", rpath[vm]);
+            bench_proc_wait(&relay[0], 0);
+            bench_proc_wait(&relay[1], 0);
+            return;
+        }
+    }
     for (int vm = 1; vm >= 0; vm--) {
         build_vm_argv(c, row, vm, cmd[vm], c->o.duration, store[vm], argv[vm]);
         snprintf(path[vm], sizeof(path[vm]), "%s/%s-%s-%u-%s.log", c->o.outdir, r->platform,
@@ -298,6 +342,8 @@ static void run_one(struct bench_ctx *c, const struct bench_row *row, unsigned f
             set_note(r, "cannot start the VM: %s", strerror(errno));
             if (vm == 0)
                 bench_proc_wait(&proc[1], 0);
+            bench_proc_wait(&relay[0], 0);
+            bench_proc_wait(&relay[1], 0);
             return;
         }
         if (vm == 1)
@@ -308,6 +354,9 @@ static void run_one(struct bench_ctx *c, const struct bench_row *row, unsigned f
     unsigned long long deadline = bench_now_ns() + (unsigned long long)((c->o.duration + slack) * 1e9);
     bench_proc_wait(&proc[0], deadline);
     bench_proc_wait(&proc[1], deadline + 5000000000ull);
+    /* The relays end when their QEMU disconnects; end them anyway. */
+    bench_proc_wait(&relay[0], bench_now_ns() + 2000000000ull);
+    bench_proc_wait(&relay[1], bench_now_ns() + 2000000000ull);
     char *log[2] = {bench_proc_output(&proc[0]), bench_proc_output(&proc[1])};
     struct bench_kv tx, rx;
     bool have_tx = bench_find_result(log[0], "RESULT ", app_tx, &tx) == 0;
