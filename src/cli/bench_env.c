@@ -38,15 +38,15 @@ static int run_ip(char *const argv[])
     return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
 }
 
-#define IP(...)                                                                                \
-    do {                                                                                       \
-        char *const argv_[] = {"ip", __VA_ARGS__, NULL};                                       \
-        if (run_ip(argv_) < 0) {                                                               \
-            snprintf(err, errlen, "ip %s %s %s %s: failed", argv_[1], argv_[2], argv_[3],       \
-                     argv_[4] ? argv_[4] : "");                                                \
-            bench_netns_destroy(ns);                                                           \
-            return -1;                                                                         \
-        }                                                                                      \
+#define IP(...)                                                                                    \
+    do {                                                                                           \
+        char *const argv_[] = {"ip", __VA_ARGS__, NULL};                                           \
+        if (run_ip(argv_) < 0) {                                                                   \
+            snprintf(err, errlen, "ip %s %s %s %s: failed", argv_[1], argv_[2], argv_[3],          \
+                     argv_[4] ? argv_[4] : "");                                                    \
+            bench_netns_destroy(ns);                                                               \
+            return -1;                                                                             \
+        }                                                                                          \
     } while (0)
 
 int bench_netns_create(struct bench_netns *ns, char *err, size_t errlen)

@@ -32,8 +32,7 @@ int bench_parse_kv_line(const char *line, const char *prefix, struct bench_kv *k
     return kv->count;
 }
 
-int bench_find_result(const char *text, const char *prefix, const char *app,
-                      struct bench_kv *kv)
+int bench_find_result(const char *text, const char *prefix, const char *app, struct bench_kv *kv)
 {
     int found = -1;
     struct bench_kv tmp;

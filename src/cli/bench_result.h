@@ -23,8 +23,7 @@ struct bench_kv {
 int bench_parse_kv_line(const char *line, const char *prefix, struct bench_kv *kv);
 /* Finds the last line of text starting with prefix whose "app=" is app (app
  * NULL: any) and parses it. 0, or -1 if none. */
-int bench_find_result(const char *text, const char *prefix, const char *app,
-                      struct bench_kv *kv);
+int bench_find_result(const char *text, const char *prefix, const char *app, struct bench_kv *kv);
 /* Value of key as a number; def if missing or not a number. */
 double bench_kv_num(const struct bench_kv *kv, const char *key, double def);
 const char *bench_kv_str(const struct bench_kv *kv, const char *key);

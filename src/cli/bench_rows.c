@@ -27,8 +27,8 @@ const size_t bench_row_count = sizeof(bench_rows) / sizeof(bench_rows[0]);
 #define UDP_PORT 9000
 #define ETH_IP_UDP_HEADERS 42 /* 14 + 20 + 8 */
 
-int bench_guest_cmdline(const struct bench_row *row, bool sender, unsigned frame,
-                        double seconds, const char *dst_mac, char *buf, size_t len)
+int bench_guest_cmdline(const struct bench_row *row, bool sender, unsigned frame, double seconds,
+                        const char *dst_mac, char *buf, size_t len)
 {
     int n;
     /* The receiver stops 1 s after the last frame (idle=, ms); timeout= is
@@ -47,8 +47,8 @@ int bench_guest_cmdline(const struct bench_row *row, bool sender, unsigned frame
                          UDP_PORT, rx_seconds + 30, row->txmode);
     } else {
         if (sender)
-            n = snprintf(buf, len, "pktgen tx len=%u duration=%g batch=64 dst=%s txmode=%s",
-                         frame, seconds, dst_mac, row->txmode);
+            n = snprintf(buf, len, "pktgen tx len=%u duration=%g batch=64 dst=%s txmode=%s", frame,
+                         seconds, dst_mac, row->txmode);
         else
             n = snprintf(buf, len, "pktgen rx timeout=%g idle=1000 txmode=%s", rx_seconds + 30,
                          row->txmode);

@@ -26,8 +26,8 @@ extern const size_t bench_row_count;
 /* Guest command lines for a row: receiver and sender, frame bytes (without
  * FCS), run seconds. dst_mac is the receiver's MAC. Returns 0 or -1 (buffer
  * too small). */
-int bench_guest_cmdline(const struct bench_row *row, bool sender, unsigned frame,
-                        double seconds, const char *dst_mac, char *buf, size_t len);
+int bench_guest_cmdline(const struct bench_row *row, bool sender, unsigned frame, double seconds,
+                        const char *dst_mac, char *buf, size_t len);
 
 const char *bench_platform_name(enum bench_platform p);
 const char *bench_api_name(enum bench_api a);

@@ -62,8 +62,8 @@ struct bench_result {
     const struct bench_row *row;
     unsigned frame;
     bool ran;
-    char note[1024]; /* why it did not run, or what went wrong */
-    char platform[16];   /* vpio, qemu, qemu-tcg */
+    char note[1024];   /* why it did not run, or what went wrong */
+    char platform[16]; /* vpio, qemu, qemu-tcg */
     double rx_pps, tx_pps, gbps;
     double rx_pkts, tx_pkts, drops;
     double exits_per_pkt, irqs_per_pkt; /* both VMs, per received packet */
@@ -102,8 +102,11 @@ static int parse_frames(const char *s, struct bench_opts *o)
 
 static int parse_opts(int argc, char **argv, struct bench_opts *o, bool *help)
 {
-    *o = (struct bench_opts){.duration = 5, .frames = {60, 1514}, .nframes = 2,
-                             .platform = "all", .kernel = "build/guest.elf",
+    *o = (struct bench_opts){.duration = 5,
+                             .frames = {60, 1514},
+                             .nframes = 2,
+                             .platform = "all",
+                             .kernel = "build/guest.elf",
                              .outdir = "build/bench"};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -188,8 +191,8 @@ static int start_relay(struct bench_ctx *c, int vm, double seconds, struct bench
     snprintf(port, sizeof(port), "%s:vm%d", c->switch_name, vm);
     snprintf(listen_at, sizeof(listen_at), "127.0.0.1:%d", qemu_port_tcp(vm));
     snprintf(secs, sizeof(secs), "%g", seconds);
-    char *argv[] = {(char *)c->o.vpio, "qemu-port", "-i", port, "-l", listen_at, "-T", secs,
-                    "-q", NULL};
+    char *argv[] = {(char *)c->o.vpio, "qemu-port", "-i", port, "-l",
+                    listen_at,         "-T",        secs, "-q", NULL};
     if (bench_proc_start(p, argv, path) < 0)
         return -1;
     for (int i = 0; i < 100; i++) {
@@ -312,10 +315,10 @@ static void run_one(struct bench_ctx *c, const struct bench_row *row, unsigned f
     const char *app_tx = row->api == BENCH_SOCKET ? "udp-send" : "pktgen";
     const char *app_rx = row->api == BENCH_SOCKET ? "udp-recv" : "pktgen";
     char cmd[2][512];
-    if (bench_guest_cmdline(row, false, frame, c->o.duration, mac_for(1), cmd[1],
-                            sizeof(cmd[1])) < 0 ||
-        bench_guest_cmdline(row, true, frame, c->o.duration, mac_for(1), cmd[0],
-                            sizeof(cmd[0])) < 0) {
+    if (bench_guest_cmdline(row, false, frame, c->o.duration, mac_for(1), cmd[1], sizeof(cmd[1])) <
+            0 ||
+        bench_guest_cmdline(row, true, frame, c->o.duration, mac_for(1), cmd[0], sizeof(cmd[0])) <
+            0) {
         set_note(r, "%s", "internal: command line too long");
         return;
     }
@@ -325,8 +328,8 @@ static void run_one(struct bench_ctx *c, const struct bench_row *row, unsigned f
     char path[2][512], rpath[2][512];
     bool relays = row->platform == BENCH_QEMU && row->link == BENCH_SWITCH;
     for (int vm = 0; relays && vm < 2; vm++) {
-        snprintf(rpath[vm], sizeof(rpath[vm]), "%s/%s-%s-%u-relay%d.log", c->o.outdir,
-                 r->platform, row->config, frame, vm);
+        snprintf(rpath[vm], sizeof(rpath[vm]), "%s/%s-%s-%u-relay%d.log", c->o.outdir, r->platform,
+                 row->config, frame, vm);
         if (start_relay(c, vm, c->o.duration + 120, &relay[vm], rpath[vm]) < 0) {
             set_note(r, "failed: qemu-port relay did not start (see %s)", rpath[vm]);
             bench_proc_wait(&relay[0], 0);
@@ -351,7 +354,8 @@ static void run_one(struct bench_ctx *c, const struct bench_row *row, unsigned f
     }
     /* Generous deadlines: boot, the run, the receiver's idle timeout. */
     double slack = c->kvm ? 15 : 60;
-    unsigned long long deadline = bench_now_ns() + (unsigned long long)((c->o.duration + slack) * 1e9);
+    unsigned long long deadline =
+        bench_now_ns() + (unsigned long long)((c->o.duration + slack) * 1e9);
     bench_proc_wait(&proc[0], deadline);
     bench_proc_wait(&proc[1], deadline + 5000000000ull);
     /* The relays end when their QEMU disconnects; end them anyway. */
@@ -461,12 +465,13 @@ static void write_csv(struct bench_ctx *c, FILE *f)
                "ratio_baseline,ratio_qemu,exit_source,note\n");
     for (int i = 0; i < c->nresults; i++) {
         struct bench_result *r = &c->results[i];
-        fprintf(f, "%s,%s,%s,%u,%.0f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.0f,%.0f,%.3f,%.3f,%s,\"%s\"\n",
-                r->row->config, r->platform, bench_api_name(r->row->api), r->frame, r->rx_pps,
-                r->gbps, r->exits_per_pkt, r->irqs_per_pkt, r->tx_exits_per_pkt,
-                r->rx_exits_per_pkt, r->tx_irqs_per_pkt, r->rx_irqs_per_pkt, r->tx_pkts,
-                r->rx_pkts, r->ratio_baseline, r->ratio_qemu, r->ran ? r->exit_source : "",
-                r->note);
+        fprintf(
+            f,
+            "%s,%s,%s,%u,%.0f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.0f,%.0f,%.3f,%.3f,%s,\"%s\"\n",
+            r->row->config, r->platform, bench_api_name(r->row->api), r->frame, r->rx_pps, r->gbps,
+            r->exits_per_pkt, r->irqs_per_pkt, r->tx_exits_per_pkt, r->rx_exits_per_pkt,
+            r->tx_irqs_per_pkt, r->rx_irqs_per_pkt, r->tx_pkts, r->rx_pkts, r->ratio_baseline,
+            r->ratio_qemu, r->ran ? r->exit_source : "", r->note);
     }
 }
 
@@ -483,9 +488,9 @@ static void write_json(struct bench_ctx *c, FILE *f)
                 "\"rx_pkts\": %.0f, \"ratio_baseline\": %.3f, \"ratio_qemu\": %.3f, "
                 "\"exit_source\": \"%s\", \"note\": \"%s\"}%s\n",
                 r->row->config, r->platform, bench_api_name(r->row->api), r->frame,
-                r->ran ? "true" : "false", r->rx_pps, r->gbps, r->exits_per_pkt,
-                r->irqs_per_pkt, r->tx_exits_per_pkt, r->rx_exits_per_pkt, r->tx_irqs_per_pkt,
-                r->rx_irqs_per_pkt, r->tx_pkts, r->rx_pkts, r->ratio_baseline, r->ratio_qemu,
+                r->ran ? "true" : "false", r->rx_pps, r->gbps, r->exits_per_pkt, r->irqs_per_pkt,
+                r->tx_exits_per_pkt, r->rx_exits_per_pkt, r->tx_irqs_per_pkt, r->rx_irqs_per_pkt,
+                r->tx_pkts, r->rx_pkts, r->ratio_baseline, r->ratio_qemu,
                 r->ran ? r->exit_source : "", r->note, i + 1 < c->nresults ? "," : "");
     }
     fprintf(f, "]\n");
@@ -541,8 +546,7 @@ static void plot(struct bench_ctx *c, const char *png)
     snprintf(cmd, sizeof(cmd), "gnuplot '%s' 2>&1", script);
     int st = system(cmd);
     if (st != 0)
-        fprintf(stderr, "vpio bench: gnuplot failed (is gnuplot installed?); data in %s\n",
-                data);
+        fprintf(stderr, "vpio bench: gnuplot failed (is gnuplot installed?); data in %s\n", data);
     else
         fprintf(stderr, "vpio bench: plot written to %s\n", png);
 }
@@ -569,8 +573,7 @@ int cmd_bench(int argc, char **argv)
         c.o.vpio = self;
     }
     if (access(c.o.kernel, R_OK) != 0) {
-        fprintf(stderr, "vpio bench: guest image %s: %s (run make)\n", c.o.kernel,
-                strerror(errno));
+        fprintf(stderr, "vpio bench: guest image %s: %s (run make)\n", c.o.kernel, strerror(errno));
         return 66;
     }
     mkdir(c.o.outdir, 0755);

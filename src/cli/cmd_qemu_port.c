@@ -282,7 +282,8 @@ int cmd_qemu_port(int argc, char **argv)
                 atomic_store(&r.stop, true);
             static double next_print = 1;
             if (!quiet && el >= next_print) {
-                unsigned long long in = atomic_load(&r.to_switch), out = atomic_load(&r.from_switch);
+                unsigned long long in = atomic_load(&r.to_switch),
+                                   out = atomic_load(&r.from_switch);
                 printf("qemu-port: to switch %llu pps, from switch %llu pps\n", in - last_in,
                        out - last_out);
                 fflush(stdout);

@@ -9,8 +9,8 @@ static bool overlaps(const struct bus_range *r, uint64_t base, uint64_t len)
     return base < r->base + r->len && r->base < base + len;
 }
 
-int bus_register(struct bus *bus, uint64_t base, uint64_t len, bus_handler_fn handler,
-                 void *opaque, const char *name)
+int bus_register(struct bus *bus, uint64_t base, uint64_t len, bus_handler_fn handler, void *opaque,
+                 const char *name)
 {
     if (len == 0 || base + len < base || bus->count >= BUS_MAX_RANGES || !handler)
         return -1;

@@ -32,8 +32,8 @@ struct bus {
 };
 
 /* Claims [base, base + len); fails (-1) on overlap, zero length or a full bus. */
-int bus_register(struct bus *bus, uint64_t base, uint64_t len, bus_handler_fn handler,
-                 void *opaque, const char *name);
+int bus_register(struct bus *bus, uint64_t base, uint64_t len, bus_handler_fn handler, void *opaque,
+                 const char *name);
 /* Moves the range that starts at old_base (a BAR the guest reprogrammed);
  * fails if it would overlap another range or wrap. */
 int bus_remap(struct bus *bus, uint64_t old_base, uint64_t new_base);

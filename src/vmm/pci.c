@@ -109,8 +109,8 @@ uint32_t pci_config_read(struct pci_host *host, uint8_t slot, uint8_t func, uint
     return v;
 }
 
-void pci_config_write(struct pci_host *host, uint8_t slot, uint8_t func, uint8_t reg,
-                      uint32_t len, uint32_t value)
+void pci_config_write(struct pci_host *host, uint8_t slot, uint8_t func, uint8_t reg, uint32_t len,
+                      uint32_t value)
 {
     struct pci_device *dev = lookup(host, slot, func);
     if (!dev || (len != 1 && len != 2 && len != 4) || reg + len > 256)

@@ -61,8 +61,8 @@ int pci_add_device(struct pci_host *host, struct pci_device *dev);
 /* Pure configuration-space access, exposed for unit tests and fuzzing. */
 uint32_t pci_config_read(struct pci_host *host, uint8_t slot, uint8_t func, uint8_t reg,
                          uint32_t len);
-void pci_config_write(struct pci_host *host, uint8_t slot, uint8_t func, uint8_t reg,
-                      uint32_t len, uint32_t value);
+void pci_config_write(struct pci_host *host, uint8_t slot, uint8_t func, uint8_t reg, uint32_t len,
+                      uint32_t value);
 
 /* INTx of the device in slot N (N >= 1) is wired to IOAPIC pin
  * PCI_INTX_GSI_BASE + (N - 1) % 8, level-triggered, active high; the pin is

@@ -50,8 +50,7 @@ static void get_phdr(const struct elf_view *e, uint32_t i, struct phdr *p)
     }
 }
 
-static int open_elf(const uint8_t *file, size_t size, struct elf_view *e, char *err,
-                    size_t errlen)
+static int open_elf(const uint8_t *file, size_t size, struct elf_view *e, char *err, size_t errlen)
 {
     if (size < EI_NIDENT || memcmp(file, ELFMAG, SELFMAG) != 0)
         return fail(err, errlen, "not an ELF file");
@@ -155,12 +154,12 @@ int pvh_parse(const uint8_t *file, size_t file_size, uint64_t ram_size, struct p
             continue;
         if (p.paddr > ram_size || p.memsz > ram_size - p.paddr)
             return fail(err, errlen,
-                        "segment %u at 0x%llx (%llu bytes) lies outside guest RAM (%llu bytes)",
-                        i, (unsigned long long)p.paddr, (unsigned long long)p.memsz,
+                        "segment %u at 0x%llx (%llu bytes) lies outside guest RAM (%llu bytes)", i,
+                        (unsigned long long)p.paddr, (unsigned long long)p.memsz,
                         (unsigned long long)ram_size);
         if (p.paddr < PVH_CMDLINE_GPA + PVH_CMDLINE_MAX)
-            return fail(err, errlen, "segment %u at 0x%llx overlaps the boot data below 0x%x",
-                        i, (unsigned long long)p.paddr, PVH_CMDLINE_GPA + PVH_CMDLINE_MAX);
+            return fail(err, errlen, "segment %u at 0x%llx overlaps the boot data below 0x%x", i,
+                        (unsigned long long)p.paddr, PVH_CMDLINE_GPA + PVH_CMDLINE_MAX);
         if (p.paddr < img->load_start)
             img->load_start = p.paddr;
         if (p.paddr + p.memsz > img->load_end)

@@ -56,8 +56,7 @@ static void handle_pio(struct vm *vm)
     bool is_write = run->io.direction == KVM_EXIT_IO_OUT;
     /* String I/O (rep outsb) arrives as count consecutive items. */
     for (uint32_t i = 0; i < run->io.count; i++)
-        bus_access(&vm->pio, run->io.port, data + (size_t)i * run->io.size, run->io.size,
-                   is_write);
+        bus_access(&vm->pio, run->io.port, data + (size_t)i * run->io.size, run->io.size, is_write);
 }
 
 static void handle_mmio(struct vm *vm)
@@ -185,12 +184,13 @@ void vm_print_stats(const struct vm *vm, FILE *out)
     if (vm->com1.first_byte_ns)
         fprintf(out, ", first serial byte at %.3f ms",
                 (vm->com1.first_byte_ns - vm->start_ns) / 1e6);
-    fprintf(out, "\nvpio stats: exits total=%llu pio=%llu mmio=%llu hlt=%llu intr=%llu "
-                 "irq_window=%llu shutdown=%llu other=%llu\n",
-            (unsigned long long)x->total, (unsigned long long)x->pio,
-            (unsigned long long)x->mmio, (unsigned long long)x->hlt,
-            (unsigned long long)x->intr, (unsigned long long)x->irq_window,
-            (unsigned long long)x->shutdown, (unsigned long long)x->other);
+    fprintf(out,
+            "\nvpio stats: exits total=%llu pio=%llu mmio=%llu hlt=%llu intr=%llu "
+            "irq_window=%llu shutdown=%llu other=%llu\n",
+            (unsigned long long)x->total, (unsigned long long)x->pio, (unsigned long long)x->mmio,
+            (unsigned long long)x->hlt, (unsigned long long)x->intr,
+            (unsigned long long)x->irq_window, (unsigned long long)x->shutdown,
+            (unsigned long long)x->other);
     const struct bus *buses[] = {&vm->pio, &vm->mmio};
     for (int b = 0; b < 2; b++) {
         const struct bus *bus = buses[b];

@@ -159,8 +159,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
     if (cfg->mem_size < VM_MIN_MEM || cfg->mem_size > VM_MAX_MEM)
         return fail(vm, VM_EXIT_USAGE, "memory size %llu MiB out of range (%llu MiB to %llu MiB)",
                     (unsigned long long)(cfg->mem_size >> 20),
-                    (unsigned long long)(VM_MIN_MEM >> 20),
-                    (unsigned long long)(VM_MAX_MEM >> 20));
+                    (unsigned long long)(VM_MIN_MEM >> 20), (unsigned long long)(VM_MAX_MEM >> 20));
     int r = open_kvm(vm);
     if (r)
         return r;
@@ -177,8 +176,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
     struct kvm_pit_config pit = {.flags = 0};
     if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
         return fail(vm, VM_EXIT_SETUP, "KVM_CREATE_PIT2: %s", strerror(errno));
-    if ((r = setup_memory(vm, cfg->mem_size)) || (r = setup_vcpu(vm)) ||
-        (r = setup_devices(vm)))
+    if ((r = setup_memory(vm, cfg->mem_size)) || (r = setup_vcpu(vm)) || (r = setup_devices(vm)))
         return r;
     return 0;
 }
@@ -190,17 +188,28 @@ static int set_entry_state(struct vm *vm, uint32_t entry, uint64_t start_info)
     struct kvm_sregs sregs;
     if (ioctl(vm->vcpu_fd, KVM_GET_SREGS, &sregs) < 0)
         return fail(vm, VM_EXIT_SETUP, "KVM_GET_SREGS: %s", strerror(errno));
-    struct kvm_segment code = {
-        .base = 0, .limit = 0xffffffff, .selector = 0x8, .type = 0xb, /* exec/read, accessed */
-        .present = 1, .dpl = 0, .db = 1, .s = 1, .l = 0, .g = 1};
+    struct kvm_segment code = {.base = 0,
+                               .limit = 0xffffffff,
+                               .selector = 0x8,
+                               .type = 0xb, /* exec/read, accessed */
+                               .present = 1,
+                               .dpl = 0,
+                               .db = 1,
+                               .s = 1,
+                               .l = 0,
+                               .g = 1};
     struct kvm_segment data = code;
     data.selector = 0x10;
     data.type = 0x3; /* read/write, accessed */
     sregs.cs = code;
     sregs.ds = sregs.es = sregs.fs = sregs.gs = sregs.ss = data;
-    sregs.tr = (struct kvm_segment){
-        .base = 0, .limit = 0x67, .selector = 0x18, .type = 0xb, /* busy 32-bit TSS */
-        .present = 1, .s = 0, .g = 0};
+    sregs.tr = (struct kvm_segment){.base = 0,
+                                    .limit = 0x67,
+                                    .selector = 0x18,
+                                    .type = 0xb, /* busy 32-bit TSS */
+                                    .present = 1,
+                                    .s = 0,
+                                    .g = 0};
     sregs.cr0 = 0x11; /* PE | ET */
     sregs.cr3 = 0;
     sregs.cr4 = 0;

@@ -55,8 +55,11 @@ static void serves_fd_and_deadlines(void **state)
     atomic_store(&f.deadline, UINT64_MAX);
     struct io_thread t;
     assert_int_equal(io_thread_init(&t), 0);
-    struct io_source src = {.fd = p[0], .on_ready = on_ready, .next_deadline = next_deadline,
-                            .on_deadline = on_deadline, .opaque = &f};
+    struct io_source src = {.fd = p[0],
+                            .on_ready = on_ready,
+                            .next_deadline = next_deadline,
+                            .on_deadline = on_deadline,
+                            .opaque = &f};
     assert_int_equal(io_thread_add(&t, &src), 0);
     assert_int_equal(io_thread_start(&t), 0);
 

@@ -74,10 +74,12 @@ static void setup_pci(void)
         .device_id = 0x100e,
         .class_code = 0x020000,
         .irq_pin = 1,
-        .bars = {[0] = {.kind = PCI_BAR_MMIO32, .size = 0x20000, .handler = fake_io,
-                        .opaque = &fx.mmio_dev},
-                 [1] = {.kind = PCI_BAR_IO, .size = 0x40, .handler = fake_io,
-                        .opaque = &fx.io_dev}},
+        .bars =
+            {[0] = {.kind = PCI_BAR_MMIO32,
+                    .size = 0x20000,
+                    .handler = fake_io,
+                    .opaque = &fx.mmio_dev},
+             [1] = {.kind = PCI_BAR_IO, .size = 0x40, .handler = fake_io, .opaque = &fx.io_dev}},
     };
     assert_int_equal(pci_add_device(&fx.host, &fx.dev), 0);
 }

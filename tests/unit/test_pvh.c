@@ -43,10 +43,15 @@ static void build_elf64(struct image *im, uint32_t entry, uint64_t paddr, uint64
     memcpy(im->bytes + note_off, note, sizeof(note));
     size_t code_off = 512;
     memset(im->bytes + code_off, 0x90, 64);
-    Elf64_Phdr load = {.p_type = PT_LOAD, .p_offset = code_off, .p_paddr = paddr,
-                       .p_vaddr = paddr, .p_filesz = 64, .p_memsz = memsz, .p_align = 16};
-    Elf64_Phdr nph = {.p_type = PT_NOTE, .p_offset = note_off, .p_filesz = sizeof(note),
-                      .p_align = 4};
+    Elf64_Phdr load = {.p_type = PT_LOAD,
+                       .p_offset = code_off,
+                       .p_paddr = paddr,
+                       .p_vaddr = paddr,
+                       .p_filesz = 64,
+                       .p_memsz = memsz,
+                       .p_align = 16};
+    Elf64_Phdr nph = {
+        .p_type = PT_NOTE, .p_offset = note_off, .p_filesz = sizeof(note), .p_align = 4};
     memcpy(im->bytes + sizeof(eh), &load, sizeof(load));
     memcpy(im->bytes + sizeof(eh) + sizeof(load), &nph, sizeof(nph));
     im->size = code_off + 64;

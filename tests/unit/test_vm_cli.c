@@ -42,8 +42,8 @@ static void full_command_line(void **state)
 {
     struct vm_args a;
     char err[256];
-    const char *argv[] = {"vm",        "--kernel", "k.elf", "--mem",   "128M", "--cmdline",
-                          "selftest x", "--timeout", "2.5",  "--stats", NULL};
+    const char *argv[] = {"vm",         "--kernel",  "k.elf", "--mem",   "128M", "--cmdline",
+                          "selftest x", "--timeout", "2.5",   "--stats", NULL};
     assert_int_equal(parse(&a, err, argv), 0);
     assert_string_equal(a.vm.kernel, "k.elf");
     assert_int_equal(a.vm.mem_size, 128ull << 20);
