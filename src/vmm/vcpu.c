@@ -6,15 +6,21 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "vm.h"
 
-/* The timeout: SIGALRM interrupts KVM_RUN. immediate_exit closes the race of
- * a signal that arrives just before the thread enters the guest. */
+/* The timeout: a POSIX timer whose SIGALRM goes to the vCPU thread itself
+ * (SIGEV_THREAD_ID), so it interrupts KVM_RUN even when backends have
+ * started threads of their own. immediate_exit closes the race of a signal
+ * that arrives just before the thread enters the guest. */
 static volatile sig_atomic_t timed_out;
 static struct kvm_run *volatile alarm_run;
+static timer_t alarm_timer;
+static bool alarm_armed;
 
 static void on_alarm(int sig)
 {
@@ -34,18 +40,24 @@ static int arm_timeout(struct vm *vm, double seconds)
         return -1;
     if (seconds <= 0)
         return 0;
-    struct itimerval it = {0};
+    struct sigevent ev = {.sigev_notify = SIGEV_THREAD_ID, .sigev_signo = SIGALRM};
+    ev._sigev_un._tid = (pid_t)syscall(SYS_gettid);
+    if (timer_create(CLOCK_MONOTONIC, &ev, &alarm_timer) < 0)
+        return -1;
+    alarm_armed = true;
+    struct itimerspec it = {0};
     it.it_value.tv_sec = (time_t)seconds;
-    it.it_value.tv_usec = (suseconds_t)((seconds - (double)(time_t)seconds) * 1e6);
-    if (it.it_value.tv_sec == 0 && it.it_value.tv_usec == 0)
-        it.it_value.tv_usec = 1;
-    return setitimer(ITIMER_REAL, &it, NULL);
+    it.it_value.tv_nsec = (long)((seconds - (double)(time_t)seconds) * 1e9);
+    if (it.it_value.tv_sec == 0 && it.it_value.tv_nsec == 0)
+        it.it_value.tv_nsec = 1;
+    return timer_settime(alarm_timer, 0, &it, NULL);
 }
 
 static void disarm_timeout(void)
 {
-    struct itimerval it = {0};
-    setitimer(ITIMER_REAL, &it, NULL);
+    if (alarm_armed)
+        timer_delete(alarm_timer);
+    alarm_armed = false;
     alarm_run = NULL;
 }
 
