@@ -48,6 +48,7 @@ void e1000_reset_locked(struct e1000 *dev)
     e1000_tx_reset(dev);
     e1000_rx_reset(dev);
     e1000_intr_reset(dev); /* lowers the line */
+    e1000_csb_reset(dev);  /* CTRL.RST disables the CSB */
 }
 
 int e1000_init(struct e1000 *dev, const struct e1000_config *cfg, struct guest_mem *mem,
@@ -63,6 +64,7 @@ int e1000_init(struct e1000 *dev, const struct e1000_config *cfg, struct guest_m
     dev->irq = irq;
     dev->backend = backend;
     dev->reported_deadline = UINT64_MAX;
+    dev->csb.doorbell_fd = -1;
     dev->backlog_max = cfg->rx_backlog_max ? cfg->rx_backlog_max : 256;
     if (dev->backlog_max > 65536)
         dev->backlog_max = 65536;
@@ -139,6 +141,9 @@ static enum e1000_reg_class reg_class(uint32_t off)
         return E1000_RC_DELAY;
     case E1000_RXCSUM:
         return E1000_RC_FILTER;
+    case E1000_CSBAL:
+    case E1000_CSBAH:
+        return E1000_RC_CSB;
     }
     if (off >= E1000_STATS_BASE && off < E1000_STATS_END)
         return E1000_RC_STATS;
@@ -271,6 +276,11 @@ static uint32_t reg_read(struct e1000 *dev, uint32_t off)
     case E1000_ICS:
     case E1000_IMC:
         return 0; /* write-only */
+    case E1000_CSBAL:
+    case E1000_CSBAH:
+        if (dev->cfg.csb)
+            return e1000_csb_reg_read(dev, off);
+        break;
     }
     if (off >= E1000_STATS_BASE && off < E1000_STATS_END)
         return stats_read(dev, off);
@@ -325,9 +335,23 @@ static void reg_write(struct e1000 *dev, uint32_t off, uint32_t val)
         if (val & 0x80000000u && (dev->t.rdtr || dev->t.radv)) {
             /* Flush Partial Descriptor: fire the pending receive interrupt now. */
             dev->t.rdtr = dev->t.radv = 0;
-            e1000_set_cause(dev, E1000_ICR_RXT0);
+            e1000_post_cause(dev, E1000_ICR_RXT0);
         }
         return;
+    case E1000_CSBAL:
+    case E1000_CSBAH:
+        if (dev->cfg.csb) {
+            e1000_csb_reg_write(dev, off, val);
+            return;
+        }
+        break;
+    case E1000_TDT:
+    case E1000_RDT:
+        if (dev->csb.enabled) { /* a kick (docs/csb.md) */
+            e1000_csb_kick(dev, off, val);
+            return;
+        }
+        break;
     }
     if (off >= E1000_STATS_BASE && off < E1000_STATS_END)
         return; /* read-only */
@@ -363,7 +387,7 @@ static void reg_write(struct e1000 *dev, uint32_t off, uint32_t val)
 }
 
 /* Common entry: lock, re-entry guard, lazy timers. */
-static bool enter(struct e1000 *dev)
+bool e1000_enter(struct e1000 *dev)
 {
     pthread_mutex_lock(&dev->lock);
     if (dev->depth > 0) {
@@ -380,7 +404,7 @@ static bool enter(struct e1000 *dev)
     return true;
 }
 
-static void leave(struct e1000 *dev)
+void e1000_leave(struct e1000 *dev)
 {
     if (dev->cfg.deadline_changed) {
         uint64_t d = e1000_next_deadline_locked(dev);
@@ -405,7 +429,7 @@ static bool access_ok(struct e1000 *dev, uint64_t offset, uint32_t len, uint64_t
 void e1000_mmio_read(struct e1000 *dev, uint64_t offset, uint8_t *data, uint32_t len)
 {
     memset(data, 0, len);
-    if (!enter(dev))
+    if (!e1000_enter(dev))
         return;
     if (access_ok(dev, offset, len, E1000_MMIO_SIZE)) {
         for (uint32_t i = 0; i < len; i += 4) {
@@ -418,12 +442,12 @@ void e1000_mmio_read(struct e1000 *dev, uint64_t offset, uint8_t *data, uint32_t
             data[i + 3] = (uint8_t)(v >> 24);
         }
     }
-    leave(dev);
+    e1000_leave(dev);
 }
 
 void e1000_mmio_write(struct e1000 *dev, uint64_t offset, const uint8_t *data, uint32_t len)
 {
-    if (!enter(dev))
+    if (!e1000_enter(dev))
         return;
     if (access_ok(dev, offset, len, E1000_MMIO_SIZE)) {
         for (uint32_t i = 0; i < len; i += 4) {
@@ -432,7 +456,7 @@ void e1000_mmio_write(struct e1000 *dev, uint64_t offset, const uint8_t *data, u
             reg_write(dev, off, e1000_le32(data + i));
         }
     }
-    leave(dev);
+    e1000_leave(dev);
 }
 
 /* BAR1: IOADDR selects a register, IODATA accesses it. */
@@ -493,10 +517,10 @@ void e1000_reg_write(struct e1000 *dev, uint32_t offset, uint32_t value)
 
 unsigned e1000_rx_poll(struct e1000 *dev)
 {
-    if (!enter(dev))
+    if (!e1000_enter(dev))
         return 0;
     unsigned n = e1000_rx_poll_locked(dev);
-    leave(dev);
+    e1000_leave(dev);
     return n;
 }
 
@@ -535,15 +559,15 @@ void e1000_get_stats(struct e1000 *dev, struct e1000_stats *out)
 
 static const char *const rc_names[E1000_RC_COUNT] = {
     "ctrl", "eeprom", "mdic", "icr",   "imask",  "itr",   "rctl",  "tctl",
-    "rdt",  "tdt",    "ring", "delay", "filter", "stats", "other",
+    "rdt",  "tdt",    "ring", "delay", "filter", "stats", "other", "csb",
 };
 static const char *const drop_names[E1000_DROP_COUNT] = {
     "tx_backend",  "tx_oversize", "tx_empty",    "tx_bad", "rx_no_desc",
     "rx_oversize", "rx_filter",   "rx_disabled", "rx_dma",
 };
 static const char *const gerr_names[E1000_GERR_COUNT] = {
-    "ring_index", "ring_len", "desc_dma", "buf_dma", "tso",        "csum",
-    "mixed_desc", "access",   "io_addr",  "reentry", "work_bound", "unknown_reg",
+    "ring_index", "ring_len", "desc_dma", "buf_dma",    "tso",         "csum",     "mixed_desc",
+    "access",     "io_addr",  "reentry",  "work_bound", "unknown_reg", "csb_addr", "csb_index",
 };
 
 const char *e1000_reg_class_name(enum e1000_reg_class c)

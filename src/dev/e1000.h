@@ -37,6 +37,10 @@ struct e1000_config {
      * changed, e.g. to wake the VMM's timer thread (io_thread_notify). */
     void (*deadline_changed)(void *opaque, uint64_t deadline_ns);
     void *deadline_opaque;
+    /* Offer the CSB paravirtual extension (docs/csb.md): PCI subsystem ID
+     * 0x1101 and the CSBAL/CSBAH registers. false: a plain 82540EM. The
+     * --nic parser's default is on (net_nic_spec.csb). */
+    bool csb;
 };
 
 /* Register classes for the exit counters. */
@@ -56,6 +60,7 @@ enum e1000_reg_class {
     E1000_RC_FILTER, /* RAL/RAH, MTA, VFTA, RXCSUM */
     E1000_RC_STATS,
     E1000_RC_OTHER,
+    E1000_RC_CSB, /* CSBAL, CSBAH */
     E1000_RC_COUNT
 };
 
@@ -85,6 +90,8 @@ enum e1000_guest_error {
     E1000_GERR_REENTRY,     /* access while the device is in its own TX/RX path */
     E1000_GERR_WORK_BOUND,  /* a pass hit its work bound (rest deferred) */
     E1000_GERR_UNKNOWN_REG, /* access to an unimplemented register */
+    E1000_GERR_CSB_ADDR,    /* CSB enable with a page outside guest RAM (refused) */
+    E1000_GERR_CSB_INDEX,   /* a CSB index (guest_tdt, guest_rdt) >= ring size (ignored) */
     E1000_GERR_COUNT
 };
 
@@ -99,6 +106,13 @@ struct e1000_stats {
     uint64_t drops[E1000_DROP_COUNT];
     uint64_t guest_errors[E1000_GERR_COUNT];
     uint64_t resets;
+    /* CSB extension (docs/csb.md "Device side") */
+    uint64_t csb_enables, csb_disables;
+    uint64_t csb_tx_kicks, csb_rx_kicks; /* TDT/RDT writes seen by the model while on */
+    uint64_t csb_doorbells;              /* kicks passed to the I/O thread's doorbell */
+    uint64_t csb_sleeps;                 /* prepare_sleep said "sleep" */
+    uint64_t csb_sleep_aborts;           /* prepare_sleep found work after setting the flags */
+    uint64_t csb_irqs_suppressed;        /* causes dropped: the guest did not ask (need_*intr 0) */
 };
 
 /* Moderation timers (absolute deadlines in ns, 0 = disarmed). */
@@ -172,6 +186,18 @@ struct e1000 {
     uint8_t *rx_buf; /* one received frame */
     struct e1000_rx_frame *backlog;
     unsigned backlog_head, backlog_n, backlog_max;
+    unsigned rx_taken; /* frames the last poll took from the backlog or the backend */
+
+    /* CSB extension state (e1000_csb.c) */
+    struct {
+        bool enabled;
+        uint32_t csbal, csbah; /* as read back */
+        uint8_t *page;         /* host pointer to the CSB page inside guest RAM */
+        uint32_t tx_seen;      /* last guest_tdt taken (valid or not) */
+        uint32_t rx_seen;      /* last guest_rdt taken */
+        int doorbell_fd;       /* >= 0 while a CSB I/O thread serves this NIC */
+        bool sleeping;         /* that thread is between prepare_sleep and wake */
+    } csb;
 
     struct e1000_stats stats;
 };
@@ -205,6 +231,30 @@ uint64_t e1000_now(struct e1000 *dev);
 
 /* Current INTx level (for tests). */
 int e1000_irq_level(struct e1000 *dev);
+
+/* ---- CSB paravirtual extension (docs/csb.md; e1000_csb.c) ----
+ * While the guest has the CSB enabled, TDT/RDT writes are kicks and the ring
+ * indices travel through the CSB page. The serving functions are what the
+ * per-NIC CSB I/O thread (e1000_csb_thread.h) calls; without such a thread
+ * a kick serves synchronously inside the MMIO exit (and the host_need_*kick
+ * flags stay 1, so the guest kicks every time: correct, just not fast). */
+bool e1000_csb_enabled(struct e1000 *dev);
+/* Walks TX from host_tdh to guest_tdt (one backend batch, DD write-back,
+ * host_tdh published). Returns descriptors processed (0: no progress). */
+unsigned e1000_csb_tx_serve(struct e1000 *dev);
+/* Delivers backlog and backend frames into buffers up to guest_rdt,
+ * publishes host_rdh. Returns frames taken (delivered, backlogged or dropped). */
+unsigned e1000_csb_rx_serve(struct e1000 *dev);
+/* The sleeper's double check: sets host_need_txkick (and host_need_rxkick if
+ * frames wait for buffers), full barrier, re-reads guest_tdt/guest_rdt.
+ * true: no new work, the caller may sleep (flags stay set); false: work
+ * appeared, flags cleared, serve again. true as well if the CSB is off. */
+bool e1000_csb_prepare_sleep(struct e1000 *dev);
+/* The I/O thread woke (doorbell, backend, timer): clears host_need_*kick. */
+void e1000_csb_wake(struct e1000 *dev);
+/* A CSB I/O thread starts (fd = its doorbell eventfd) or stops (fd = -1)
+ * serving this NIC. Kicks seen by the model then signal fd. */
+void e1000_csb_attach(struct e1000 *dev, int doorbell_fd);
 
 /* Counters. */
 void e1000_get_stats(struct e1000 *dev, struct e1000_stats *out);

@@ -16,8 +16,8 @@ void e1000_eeprom_init(struct e1000 *dev)
     w[2] = (uint16_t)(m[4] | (m[5] << 8));
     w[0x04] = 0xFFFF; /* LED settings: defaults */
     w[0x0A] = 0x6401; /* init control 1: load subsystem IDs, 1 = "signature" 01b in 15:14 */
-    w[0x0B] = E1000_DEVICE_ID; /* subsystem ID */
-    w[0x0C] = E1000_VENDOR_ID; /* subsystem vendor */
+    w[0x0B] = dev->cfg.csb ? E1000_CSB_SUBSYS_ID : E1000_DEVICE_ID; /* subsystem ID (as PCI) */
+    w[0x0C] = E1000_VENDOR_ID;                                      /* subsystem vendor */
     w[0x0D] = E1000_DEVICE_ID;
     w[0x0E] = E1000_VENDOR_ID;
     w[0x0F] = 0x3040; /* init control 2 */

@@ -95,6 +95,32 @@ void e1000_rx_free(struct e1000 *dev);
 void e1000_rx_reset(struct e1000 *dev);
 unsigned e1000_rx_poll_locked(struct e1000 *dev);
 
+/* e1000.c: the common entry of every public call (lock, re-entry guard,
+ * lazy timers) and its exit (deadline report, unlock). */
+bool e1000_enter(struct e1000 *dev);
+void e1000_leave(struct e1000 *dev);
+
+/* e1000_csb.c: the CSB extension's hooks in the register file and the
+ * TX/RX paths. */
+void e1000_csb_reset(struct e1000 *dev);
+uint32_t e1000_csb_reg_read(struct e1000 *dev, uint32_t off);
+void e1000_csb_reg_write(struct e1000 *dev, uint32_t off, uint32_t val);
+void e1000_csb_kick(struct e1000 *dev, uint32_t off, uint32_t val); /* TDT/RDT while on */
+void e1000_csb_tx_sync(struct e1000 *dev);    /* TDT from guest_tdt (validated) */
+void e1000_csb_tx_publish(struct e1000 *dev); /* host_tdh = TDH (release) */
+void e1000_csb_rx_sync(struct e1000 *dev);
+void e1000_csb_rx_publish(struct e1000 *dev);
+/* Drops the TX/RX causes the guest did not ask for (guest_need_*intr 0);
+ * a full barrier first (the index was published before). */
+uint32_t e1000_csb_filter(struct e1000 *dev, uint32_t cause);
+/* e1000_set_cause() for device-generated causes (filtered while the CSB is on). */
+static inline void e1000_post_cause(struct e1000 *dev, uint32_t cause)
+{
+    if (dev->csb.enabled)
+        cause = e1000_csb_filter(dev, cause);
+    e1000_set_cause(dev, cause);
+}
+
 /* Internet checksum helpers (e1000_tx.c). */
 uint32_t e1000_csum_add(uint32_t sum, const uint8_t *p, uint32_t len);
 uint16_t e1000_csum_fold(uint32_t sum);

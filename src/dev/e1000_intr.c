@@ -112,6 +112,8 @@ void e1000_run_timers(struct e1000 *dev, uint64_t now)
         dev->t.rdtr = dev->t.radv = 0;
         cause |= E1000_ICR_RXT0;
     }
+    if (cause && dev->csb.enabled)
+        cause = e1000_csb_filter(dev, cause);
     if (cause)
         R(dev, E1000_ICR) |= cause;
     if (cause || (dev->t.itr_pending && now >= dev->t.itr))

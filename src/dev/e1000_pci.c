@@ -30,7 +30,8 @@ void e1000_pci_fill(struct e1000_pci *nic, unsigned index)
     nic->pci.vendor_id = E1000_VENDOR_ID;
     nic->pci.device_id = E1000_DEVICE_ID;
     nic->pci.subsystem_vendor_id = E1000_VENDOR_ID;
-    nic->pci.subsystem_id = E1000_DEVICE_ID;
+    /* The CSB extension is advertised through the subsystem ID (docs/csb.md). */
+    nic->pci.subsystem_id = nic->dev.cfg.csb ? E1000_CSB_SUBSYS_ID : E1000_DEVICE_ID;
     nic->pci.revision = 3;
     nic->pci.class_code = E1000_CLASS_CODE;
     nic->pci.irq_pin = 1; /* INTA */

@@ -254,6 +254,9 @@ unsigned e1000_rx_poll_locked(struct e1000 *dev)
     unsigned delivered = 0, budget = E1000_RX_POLL_BUDGET;
     uint32_t cause = 0;
     dev->stats.rx_polls++;
+    dev->rx_taken = 0;
+    if (dev->csb.enabled)
+        e1000_csb_rx_sync(dev); /* the tail comes from guest_rdt */
     dev->depth++;
     while (dev->backlog_n && budget) {
         struct e1000_rx_frame *fr = &dev->backlog[dev->backlog_head];
@@ -265,6 +268,7 @@ unsigned e1000_rx_poll_locked(struct e1000 *dev)
         dev->backlog_head = (dev->backlog_head + 1) % dev->backlog_max;
         dev->backlog_n--;
         budget--;
+        dev->rx_taken++;
         delivered += r == RX_DELIVERED;
     }
     while (budget && dev->backend) {
@@ -272,6 +276,7 @@ unsigned e1000_rx_poll_locked(struct e1000 *dev)
         if (len <= 0)
             break;
         budget--;
+        dev->rx_taken++;
         if (dev->backlog_n) { /* keep the order: behind what already waits */
             backlog_push(dev, dev->rx_buf, (uint32_t)len, &cause);
             continue;
@@ -282,6 +287,8 @@ unsigned e1000_rx_poll_locked(struct e1000 *dev)
         delivered += r == RX_DELIVERED;
     }
     dev->depth--;
-    e1000_set_cause(dev, cause);
+    if (dev->csb.enabled)
+        e1000_csb_rx_publish(dev); /* host_rdh after the write-backs, before the flag read */
+    e1000_post_cause(dev, cause);
     return delivered;
 }

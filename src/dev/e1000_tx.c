@@ -347,6 +347,8 @@ static uint8_t process_desc(struct e1000 *dev, const uint8_t *d, uint32_t *bytes
 void e1000_tx_run(struct e1000 *dev)
 {
     dev->tx_pending = false;
+    if (dev->csb.enabled)
+        e1000_csb_tx_sync(dev); /* the tail comes from guest_tdt */
     if (!(R(dev, E1000_TCTL) & E1000_TCTL_EN))
         return;
     uint32_t n = R(dev, E1000_TDLEN) / E1000_DESC_SIZE;
@@ -398,5 +400,7 @@ void e1000_tx_run(struct e1000 *dev)
     if (head == tail)
         cause |= E1000_ICR_TXQE;
     dev->depth--;
-    e1000_set_cause(dev, cause);
+    if (dev->csb.enabled)
+        e1000_csb_tx_publish(dev); /* host_tdh after the DD write-backs, before the flag read */
+    e1000_post_cause(dev, cause);
 }

@@ -81,6 +81,7 @@ int net_nic_spec_parse(const char *s, struct net_nic_spec *out, char *err, size_
     struct net_nic_spec sp;
     memset(&sp, 0, sizeof(sp));
     sp.mitigation = -1;
+    sp.csb = -1;
     if (!s || !*s)
         return fail(err, errlen, "empty --nic specification");
     const char *comma = strchr(s, ',');
@@ -162,8 +163,17 @@ int net_nic_spec_parse(const char *s, struct net_nic_spec *out, char *err, size_
                 sp.mitigation = 0;
             else
                 return fail(err, errlen, "--nic: mitigation must be on or off, not '%s'", val);
+        } else if (!strcmp(opt, "csb")) {
+            if (sp.csb != -1)
+                return fail(err, errlen, "--nic: csb given twice");
+            if (!strcmp(val, "on"))
+                sp.csb = 1;
+            else if (!strcmp(val, "off"))
+                sp.csb = 0;
+            else
+                return fail(err, errlen, "--nic: csb must be on or off, not '%s'", val);
         } else {
-            return fail(err, errlen, "--nic: unknown option '%s' (mac, mitigation)", opt);
+            return fail(err, errlen, "--nic: unknown option '%s' (mac, mitigation, csb)", opt);
         }
         p = end;
     }

@@ -3,7 +3,9 @@
  * The input is a program of operations on one device: register writes and
  * reads (BAR0 and the I/O BAR), guest memory contents (descriptor rings and
  * buffers), frames arriving from the backend, receive polls and clock
- * advances with timer runs. The device starts with rings set up at known
+ * advances with timer runs, and the CSB extension (docs/csb.md): CSBAL/CSBAH
+ * writes anywhere, CSB fields (indices, flags) with any value, and the
+ * serving calls of the CSB I/O thread. The device starts with rings set up at known
  * addresses so that the fuzzer reaches TX/RX quickly; it may reprogram
  * anything. The irq sink and the backend do nothing but count. Every
  * operation is bounded; the program is cut at MAX_OPS. */
@@ -101,7 +103,9 @@ static const uint32_t regs[] = {
     E1000_RDLEN, E1000_RDH,    E1000_RDT,   E1000_RDTR,  E1000_RADV, E1000_TDBAL, E1000_TDBAH,
     E1000_TDLEN, E1000_TDH,    E1000_TDT,   E1000_TIDV,  E1000_TADV, E1000_RA,    E1000_RA + 4,
     E1000_MTA,   E1000_VFTA,   E1000_GORCL, E1000_GORCH, E1000_MPC,  E1000_VET,   E1000_RXCSUM,
+    E1000_CSBAL, E1000_CSBAH,
 };
+#define CSB_GPA 0x3000u
 #define NREGS (sizeof(regs) / sizeof(regs[0]))
 
 static void wr32(struct e1000 *d, uint32_t off, uint32_t v)
@@ -134,7 +138,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         struct e1000_config cfg = {.mac = {0x52, 0x54, 0, 1, 2, 3},
                                    .mitigation = m,
                                    .rx_backlog_max = 8,
-                                   .clock = fz_clock};
+                                   .clock = fz_clock,
+                                   .csb = true};
         struct irq_line irq = {.set_level = irq_sink};
         if (e1000_init(d, &cfg, &mem, irq, &b.be) < 0)
             return 0;
@@ -154,10 +159,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         uint64_t a = 0x8000 + 2048u * (uint64_t)i;
         memcpy(ram + 0x2000 + 16 * i, &a, 8);
     }
+    if (take8(&f) & 1) /* half the runs start with the CSB on at 0x3000 */
+        wr32(&dev, E1000_CSBAL, CSB_GPA | E1000_CSBAL_ENABLE);
 
     for (int op = 0; op < MAX_OPS && f.n; op++) {
         uint8_t k = take8(&f);
-        switch (k % 10) {
+        switch (k % 12) {
         case 0: /* write a known register */
         case 1: {
             uint32_t off = regs[take8(&f) % NREGS];
@@ -247,11 +254,39 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 e1000_io_read(&dev, off, buf, len);
             break;
         }
+        case 10: { /* a CSB field, any value (the guest's or the host's line) */
+            uint32_t field = (take8(&f) % 8) * 4;
+            uint32_t off = CSB_GPA + (field < 16 ? field : 0x40 + field - 16);
+            uint32_t v = (k & 0x80) ? take32(&f) : take8(&f) % 80;
+            memcpy(ram + off, &v, 4);
+            break;
+        }
+        case 11: /* what the CSB I/O thread does */
+            switch ((k >> 4) % 5) {
+            case 0:
+                e1000_csb_tx_serve(&dev);
+                break;
+            case 1:
+                e1000_csb_rx_serve(&dev);
+                break;
+            case 2:
+                e1000_csb_prepare_sleep(&dev);
+                break;
+            case 3:
+                e1000_csb_wake(&dev);
+                break;
+            default:
+                e1000_csb_attach(&dev, -1); /* serves what was published */
+                break;
+            }
+            break;
         }
     }
     /* the model's invariants */
     if (dev.backlog_n > dev.backlog_max || dev.tx_batch_n != 0 || dev.depth != 0)
         abort();
+    if (dev.csb.enabled && (dev.csb.page < ram || dev.csb.page + 4096 > ram + RAM))
+        abort(); /* the CSB page is always inside guest RAM */
 #undef dev
     while (b.count) {
         free(b.q[b.head]);

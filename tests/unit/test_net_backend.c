@@ -60,6 +60,16 @@ static void test_spec_options(void **state)
         net_nic_spec_parse("tap:t1,mitigation=off,mac=02-00-00-00-00-01", &s, err, sizeof(err)), 0);
     assert_int_equal(s.mitigation, 0);
     assert_int_equal(s.mac[0], 2);
+    assert_int_equal(s.csb, -1); /* unset: the model's default (on) */
+    assert_int_equal(net_nic_spec_parse("vale0:p1,csb=off", &s, err, sizeof(err)), 0);
+    assert_int_equal(s.csb, 0);
+    assert_int_equal(s.mitigation, -1);
+    assert_int_equal(net_nic_spec_parse("null,csb=on,mitigation=off,mac=02:00:00:00:00:09", &s, err,
+                                        sizeof(err)),
+                     0);
+    assert_int_equal(s.csb, 1);
+    assert_int_equal(s.mitigation, 0);
+    assert_int_equal(s.mac[5], 9);
 }
 
 static void expect_error(const char *spec, const char *words)
@@ -88,6 +98,9 @@ static void test_spec_errors(void **state)
     expect_error("null,mac=52:54:00:12:34:567", "bad mac");
     expect_error("null,mitigation=maybe", "on or off");
     expect_error("null,mitigation=on,mitigation=off", "twice");
+    expect_error("null,csb=yes", "csb must be on or off");
+    expect_error("null,csb=", "csb must be on or off");
+    expect_error("null,csb=on,csb=off", "csb given twice");
     expect_error("null,speed=10", "unknown option");
     expect_error("null,mac", "needs a value");
     expect_error("null,", "empty option");
