@@ -78,6 +78,13 @@
  * TX calls from one thread and RX calls from another one is fine). Different
  * ports may be used concurrently by any threads and processes.
  *
+ * A peer that truncates the arena file does not kill the others: the SIGBUS
+ * of the next access is caught (a process-wide handler, chained to any
+ * previous one for faults outside arenas), the arena is replaced by private
+ * zero pages and marked broken, and every later call on its ports refuses:
+ * -ENXIO from txsync / rxsync / poll / stats, 0 frames from send_batch /
+ * recv_batch (docs/switch.md, "Truncation of the arena file").
+ *
  * Return convention: functions returning int return >= 0 on success and a
  * negative errno value on failure.
  */

@@ -142,6 +142,13 @@ static int map_fd(struct sw_arena *a, int fd)
     void *m = mmap(NULL, SW_ARENA_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     if (m == MAP_FAILED)
         return -errno;
+    /* guarded before the first access: a peer may truncate the file */
+    int g = sw_guard_add(m, SW_ARENA_SIZE);
+    if (g < 0) {
+        munmap(m, SW_ARENA_SIZE);
+        return -EMFILE;
+    }
+    a->guard = g;
     a->base = m;
     a->size = SW_ARENA_SIZE;
     a->hdr = (struct vpio_sw_hdr *)a->base;
@@ -188,6 +195,7 @@ int sw_arena_open(struct sw_arena *a, const char *sw, int create)
     char path[64];
     memset(a, 0, sizeof *a);
     a->fd = -1;
+    a->guard = -1;
     if (!sw_valid_name(sw))
         return -EINVAL;
     shm_path(path, sizeof path, sw);
@@ -234,9 +242,12 @@ int sw_arena_open(struct sw_arena *a, const char *sw, int create)
             sw_arena_close(a);
             return rc;
         }
-        if (a->base)
+        if (a->base) {
+            sw_guard_del(a->guard);
             munmap(a->base, a->size);
+        }
         a->base = NULL;
+        a->guard = -1;
         close(fd);
         if (rc != -EAGAIN || !create)
             return rc == -EAGAIN ? -EPROTO : rc;
@@ -246,8 +257,11 @@ int sw_arena_open(struct sw_arena *a, const char *sw, int create)
 
 void sw_arena_close(struct sw_arena *a)
 {
-    if (a->base)
+    if (a->base) {
+        sw_guard_del(a->guard); /* before the range can be reused */
         munmap(a->base, a->size);
+    }
+    a->guard = -1;
     if (a->fd >= 0)
         close(a->fd);
     a->base = NULL;
@@ -350,8 +364,10 @@ int vpio_switch_info(const char *sw, struct vpio_switch_info *info)
                                         __atomic_load_n(&sp->rx_hwtail, __ATOMIC_RELAXED));
         read_stats(sp, &pi->st);
     }
+    /* truncated under us: what we read is zeros, not the switch */
+    rc = sw_arena_broken(&a) ? -ENXIO : 0;
     sw_arena_close(&a);
-    return 0;
+    return rc;
 }
 
 int vpio_switch_remove(const char *sw, int force)

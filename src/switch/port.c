@@ -24,6 +24,17 @@ static struct vpio_slot slot_read(const struct vpio_slot *sp)
     return s;
 }
 
+/* The arena was truncated under us (guard.c): everything it held is gone
+ * and the mapping is private zero pages. Every call refuses (-ENXIO, or 0
+ * frames) and counts the refusal. */
+static int refuse(struct vpio_port *p)
+{
+    if (__builtin_expect(!sw_arena_broken(&p->a), 1))
+        return 0;
+    p->refused++;
+    return 1;
+}
+
 static void ring_init(struct sw_arena *a, unsigned id, unsigned dir)
 {
     struct vpio_ring *r = sw_ring(a, id, dir);
@@ -145,6 +156,11 @@ void vpio_port_close(struct vpio_port *p)
     if (!p)
         return;
     struct sw_arena *a = &p->a;
+    if (sw_arena_broken(a)) { /* nothing shared left to update */
+        sw_arena_close(a);
+        free(p);
+        return;
+    }
     int pl = sw_lock(&a->hdr->port_lock, 200000) >= 0;
     struct vpio_sw_port *sp = p->sp;
     if (sp->pid == getpid() && sp->gen == p->gen &&
@@ -197,6 +213,8 @@ static void count(uint64_t *c, uint64_t n)
 
 int vpio_port_txsync(struct vpio_port *p)
 {
+    if (refuse(p))
+        return -ENXIO;
     struct vpio_ring *r = p->tx;
     uint32_t head = __atomic_load_n(&r->head, __ATOMIC_ACQUIRE);
     uint32_t hwcur = p->tx_hwcur;
@@ -268,6 +286,8 @@ static void rx_resync(struct vpio_port *p)
 
 int vpio_port_rxsync(struct vpio_port *p)
 {
+    if (refuse(p))
+        return -ENXIO;
     struct vpio_ring *r = p->rx;
     struct vpio_sw_port *sp = p->sp;
     uint32_t head = __atomic_load_n(&r->head, __ATOMIC_RELAXED);
@@ -310,11 +330,24 @@ static uint64_t now_ns(void)
 int vpio_port_poll(struct vpio_port *p, int events, int timeout_ms)
 {
     int got = 0;
+    if (refuse(p)) {
+        /* Callers that retry in a loop without looking at the error must
+         * not spin: wait as if nothing came, at most 100 ms. */
+        if (timeout_ms != 0) {
+            long ms = timeout_ms < 0 || timeout_ms > 100 ? 100 : timeout_ms;
+            struct timespec ts = {0, ms * 1000000L};
+            nanosleep(&ts, NULL);
+        }
+        return -ENXIO;
+    }
     if (events & VPIO_POLL_TX)
         got |= vpio_ring_space(p->tx) ? VPIO_POLL_TX : 0;
     if (!(events & VPIO_POLL_RX))
         return got;
-    if (vpio_port_rxsync(p) > 0 || got)
+    int n = vpio_port_rxsync(p);
+    if (n < 0)
+        return n;
+    if (n > 0 || got)
         return got | (vpio_ring_space(p->rx) ? VPIO_POLL_RX : 0);
     if (timeout_ms == 0)
         return 0;
@@ -323,9 +356,10 @@ int vpio_port_poll(struct vpio_port *p, int events, int timeout_ms)
     uint64_t deadline = timeout_ms < 0 ? UINT64_MAX : start + (uint64_t)timeout_ms * 1000000u;
     /* cur is the wake-up point: wait until the published tail passes it */
     for (unsigned spin = 0;; spin++) {
-        if (vpio_port_rxsync(p) > 0) {
+        n = vpio_port_rxsync(p);
+        if (n != 0) {
             __atomic_store_n(&sp->rx_need_wake, 0, __ATOMIC_RELAXED);
-            return VPIO_POLL_RX;
+            return n > 0 ? VPIO_POLL_RX : n; /* n < 0: broken meanwhile */
         }
         uint64_t now = now_ns();
         if (now >= deadline)
@@ -353,6 +387,8 @@ int vpio_port_poll(struct vpio_port *p, int events, int timeout_ms)
 unsigned vpio_port_send_batch(struct vpio_port *p, const struct vpio_pkt *pkts, unsigned n)
 {
     unsigned ok = 0;
+    if (refuse(p))
+        return 0;
     for (unsigned off = 0; off < n; off += VPIO_SW_BATCH) {
         unsigned k = n - off < VPIO_SW_BATCH ? n - off : VPIO_SW_BATCH;
         ok += sw_forward(p, pkts + off, k);
@@ -363,7 +399,8 @@ unsigned vpio_port_send_batch(struct vpio_port *p, const struct vpio_pkt *pkts, 
 unsigned vpio_port_recv_batch(struct vpio_port *p, struct vpio_rxpkt *pkts, unsigned n)
 {
     struct vpio_ring *r = p->rx;
-    vpio_port_rxsync(p);
+    if (vpio_port_rxsync(p) < 0)
+        return 0;
     /* the validated private copies, not the (peer-writable) ring fields */
     uint32_t i = p->rx_hwcur, tail = p->rx_hwtail;
     unsigned got = 0;
@@ -407,6 +444,11 @@ unsigned vpio_port_recv_batch(struct vpio_port *p, struct vpio_rxpkt *pkts, unsi
 
 int vpio_port_stats(struct vpio_port *p, struct vpio_port_stats *st)
 {
+    if (refuse(p)) { /* the shared counters are gone: report the refusals */
+        memset(st, 0, sizeof *st);
+        st->tx_errs = st->rx_errs = p->refused;
+        return -ENXIO;
+    }
     sw_read_stats(p->sp, st);
     return 0;
 }

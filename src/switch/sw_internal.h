@@ -85,6 +85,7 @@ struct sw_arena {
     struct vpio_sw_mac *mac;
     struct vpio_sw_port *ports;
     uint32_t age_ms; /* validated copy */
+    int guard;       /* slot in the SIGBUS guard's table (guard.c), -1 = none */
 };
 
 static inline struct vpio_ring *sw_ring(const struct sw_arena *a, unsigned port, unsigned dir)
@@ -110,6 +111,7 @@ struct vpio_port {
     uint32_t rx_hwcur;  /* RX: released up to here */
     uint32_t rx_hwtail; /* RX: tail last given to the user */
     uint64_t last_reap_ms;
+    uint64_t refused; /* calls refused because the arena is broken (guard.c) */
     uint64_t last_src_key, last_learn_ms;
     uint64_t stuck_until_ms[VPIO_SW_MAX_PORTS]; /* RX lock not obtained: skip until */
     /* forwarding scratch (one batch) */
@@ -131,6 +133,18 @@ void sw_arena_close(struct sw_arena *a);
 int sw_valid_name(const char *s);
 void sw_reap(struct sw_arena *a, int wait_ms);
 int sw_pid_alive(int32_t pid);
+
+/* SIGBUS guard (guard.c): register a mapping (returns its slot or -ENOSPC),
+ * unregister it (before munmap), and whether a fault replaced it with zero
+ * pages (the file was truncated under us). */
+int sw_guard_add(void *base, size_t size);
+void sw_guard_del(int slot);
+int sw_guard_broken(int slot);
+unsigned sw_guard_faults(void);
+static inline int sw_arena_broken(const struct sw_arena *a)
+{
+    return sw_guard_broken(a->guard);
+}
 
 /* Locks in the arena: bounded wait, dead holders taken over. Returns 0 (or 1
  * if taken over from a dead holder), -ETIMEDOUT. */

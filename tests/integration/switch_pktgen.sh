@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Switch + pktgen between processes: tx -> rx, one tx -> two rx (broadcast
 # and unknown-unicast flood), `vpio switch` listing/removal, a dead port owner
-# reclaimed, and a hostile peer scribbling on a receiver's ring (the victim
-# and the sender survive, errors are reported, the rest keeps forwarding).
+# reclaimed, a hostile peer scribbling on a receiver's ring (the victim
+# and the sender survive, errors are reported, the rest keeps forwarding),
+# and a hostile peer truncating the arena file (nobody dies of SIGBUS).
 # Everything it creates (/dev/shm/vpio-it<pid>*, processes, the helper
 # binary) is removed on exit.
 set -u
@@ -144,7 +145,35 @@ else
     fi
 fi
 
-# ---- 5. bad arguments, rm ----
+# ---- 5. hostile peer truncates the arena file under live ports ----
+# Every process has the whole arena mapped; the guard (src/switch/guard.c)
+# turns the SIGBUS into "arena broken": calls fail with -ENXIO and are
+# counted, nobody dies.
+SWT=$SW-trunc
+timeout 20 "$VPIO" pktgen -i $SWT:victim -f rx -T 2 -q >"$tmp/tv" 2>&1 & pids+=($!); vpid=$!
+if wait_port $SWT victim; then
+    timeout 20 "$VPIO" pktgen -i $SWT:s -f tx -T 1.6 -b 32 -q >"$tmp/ts" 2>&1 & pids+=($!); spid=$!
+    sleep 0.5
+    truncate -s 0 /dev/shm/vpio-$SWT; trc=$?
+    wait $spid; src=$?; wait $vpid; vrc=$?
+    vp=$(field pkts "$tmp/tv"); ve=$(field errs "$tmp/tv"); se=$(field errs "$tmp/ts")
+    if [ $trc -ne 0 ]; then
+        fail truncate "truncate failed"
+    elif [ $vrc -ne 0 ] || [ -z "$ve" ]; then
+        fail truncate_victim_survives "victim exit $vrc: $(tail -3 "$tmp/tv")"
+    elif [ $src -ne 0 ] || [ -z "$se" ]; then
+        fail truncate_sender_survives "sender exit $src: $(tail -3 "$tmp/ts")"
+    elif [ "$ve" -eq 0 ] || [ "$se" -eq 0 ] || [ "$vp" -eq 0 ]; then
+        fail truncate_reports "victim pkts=$vp errs=$ve, sender errs=$se"
+    else
+        pass "truncate (victim pkts=$vp before, errs=$ve; sender errs=$se; both exit 0)"
+    fi
+else
+    fail truncate "victim port did not appear"
+fi
+rm -f /dev/shm/vpio-$SWT
+
+# ---- 6. bad arguments, rm ----
 out=$("$VPIO" pktgen -i $SW:x -f tx -l 5 2>&1); rc=$?
 if [ $rc -eq 2 ] && echo "$out" | grep -q -- "-l 5"; then pass pktgen_bad_args; else fail pktgen_bad_args "rc=$rc: $out"; fi
 if "$VPIO" switch rm $SW >/dev/null && [ ! -e /dev/shm/vpio-$SW ]; then
