@@ -41,6 +41,12 @@ struct e1000_config {
      * 0x1101 and the CSBAL/CSBAH registers. false: a plain 82540EM. The
      * --nic parser's default is on (net_nic_spec.csb). */
     bool csb;
+    /* Optional: called (device lock held, from the thread that wrote CSBAL
+     * or CTRL.RST: a vCPU) when the guest turns the CSB on or off, e.g. to
+     * bind the TDT/RDT doorbells with KVM_IOEVENTFD only while it is on
+     * (src/vmm/vm_csb.c). */
+    void (*csb_changed)(void *opaque, bool enabled);
+    void *csb_opaque;
 };
 
 /* Register classes for the exit counters. */
@@ -197,6 +203,7 @@ struct e1000 {
         uint32_t rx_seen;      /* last guest_rdt taken */
         int doorbell_fd;       /* >= 0 while a CSB I/O thread serves this NIC */
         bool sleeping;         /* that thread is between prepare_sleep and wake */
+        uint32_t sleep_seq;    /* last non-zero value written to host_need_*kick */
     } csb;
 
     struct e1000_stats stats;

@@ -71,11 +71,22 @@ static void doorbell(struct e1000 *dev)
     dev->stats.csb_doorbells++;
 }
 
-/* Need-kick flags while nobody sleeps: 1 without an I/O thread (every
- * publication must reach the model through a register write), 0 with one. */
+/* A new "asleep" value for the need-kick flags: never 0, different from the
+ * previous one, so a guest that has kicked for a value knows that a second
+ * kick for the same value is not needed (docs/csb.md). */
+static uint32_t next_sleep_value(struct e1000 *dev)
+{
+    if (++dev->csb.sleep_seq == 0)
+        dev->csb.sleep_seq = 1;
+    return dev->csb.sleep_seq;
+}
+
+/* Need-kick flags while nobody sleeps: set (a new value) without an I/O
+ * thread, since every publication must reach the model through a register
+ * write; 0 with one. */
 static void set_awake_flags(struct e1000 *dev)
 {
-    uint32_t v = dev->csb.doorbell_fd < 0 ? 1 : 0;
+    uint32_t v = dev->csb.doorbell_fd < 0 ? next_sleep_value(dev) : 0;
     store_rel(dev, CSB_HOST_NEED_TXKICK, v);
     store_rel(dev, CSB_HOST_NEED_RXKICK, v);
     dev->csb.sleeping = false;
@@ -83,9 +94,12 @@ static void set_awake_flags(struct e1000 *dev)
 
 static void csb_disable(struct e1000 *dev)
 {
-    if (dev->csb.enabled)
+    bool was = dev->csb.enabled;
+    if (was)
         dev->stats.csb_disables++;
     dev->csb.enabled = false;
+    if (was && dev->cfg.csb_changed)
+        dev->cfg.csb_changed(dev->cfg.csb_opaque, false);
     dev->csb.page = NULL;
     dev->csb.sleeping = false;
 }
@@ -135,9 +149,12 @@ void e1000_csb_reg_write(struct e1000 *dev, uint32_t off, uint32_t val)
     store_rel(dev, CSB_HOST_TDH, R(dev, E1000_TDH));
     store_rel(dev, CSB_HOST_RDH, R(dev, E1000_RDH));
     /* Asleep until the I/O thread looks: the first packet each way is announced. */
-    store_rel(dev, CSB_HOST_NEED_TXKICK, 1);
-    store_rel(dev, CSB_HOST_NEED_RXKICK, 1);
+    uint32_t v = next_sleep_value(dev);
+    store_rel(dev, CSB_HOST_NEED_TXKICK, v);
+    store_rel(dev, CSB_HOST_NEED_RXKICK, v);
     full_fence();
+    if (dev->cfg.csb_changed)
+        dev->cfg.csb_changed(dev->cfg.csb_opaque, true);
     doorbell(dev); /* let the I/O thread start serving (and clear the flags) */
 }
 
@@ -215,11 +232,13 @@ void e1000_csb_kick(struct e1000 *dev, uint32_t off, uint32_t val)
         doorbell(dev);
         return;
     }
-    /* No I/O thread: serve inside the exit, as a plain e1000 would. */
+    /* No I/O thread: serve inside the exit, as a plain e1000 would, and
+     * raise the flags with a new value (the next publication kicks again). */
     if (tx)
         e1000_tx_run(dev);
     else
         e1000_rx_poll_locked(dev);
+    set_awake_flags(dev);
 }
 
 unsigned e1000_csb_tx_serve(struct e1000 *dev)
@@ -262,8 +281,9 @@ bool e1000_csb_prepare_sleep(struct e1000 *dev)
         goto out;
     }
     bool rx_blocked = dev->backlog_n > 0; /* frames wait for buffers */
-    store_rel(dev, CSB_HOST_NEED_TXKICK, 1);
-    store_rel(dev, CSB_HOST_NEED_RXKICK, rx_blocked);
+    uint32_t v = next_sleep_value(dev);
+    store_rel(dev, CSB_HOST_NEED_TXKICK, v);
+    store_rel(dev, CSB_HOST_NEED_RXKICK, rx_blocked ? v : 0);
     full_fence(); /* flags visible before the indices are re-read */
     bool work = load_acq(dev, CSB_GUEST_TDT) != dev->csb.tx_seen ||
                 (rx_blocked && load_acq(dev, CSB_GUEST_RDT) != dev->csb.rx_seen);

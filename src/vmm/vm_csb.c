@@ -1,0 +1,82 @@
+/* KVM glue of the e1000 CSB extension (see vm_csb.h). */
+#include "vmm/vm_csb.h"
+
+#include <linux/kvm.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include "dev/e1000_regs.h"
+
+static int ioeventfd(struct vm_csb *c, uint64_t addr, bool assign)
+{
+    struct kvm_ioeventfd io;
+    memset(&io, 0, sizeof(io));
+    io.addr = addr;
+    io.len = 4;
+    io.fd = c->waiter.doorbell_fd;
+    io.flags = assign ? 0 : KVM_IOEVENTFD_FLAG_DEASSIGN;
+    return ioctl(c->vm_fd, KVM_IOEVENTFD, &io);
+}
+
+static void bind(struct vm_csb *c, bool on)
+{
+    if (c->bound) {
+        if (ioeventfd(c, c->bound_base + E1000_TDT, false) < 0)
+            c->bind_errors++;
+        if (ioeventfd(c, c->bound_base + E1000_RDT, false) < 0)
+            c->bind_errors++;
+        c->bound = false;
+    }
+    const struct pci_bar *bar = &c->nic->pci.bars[0];
+    if (!on || !bar->mapped)
+        return; /* BAR0 not decoded: kicks exit to user space, the model forwards them */
+    uint64_t base = bar->mapped_addr;
+    if (ioeventfd(c, base + E1000_TDT, true) < 0) {
+        c->bind_errors++;
+        return;
+    }
+    if (ioeventfd(c, base + E1000_RDT, true) < 0) {
+        c->bind_errors++;
+        ioeventfd(c, base + E1000_TDT, false);
+        return;
+    }
+    c->bound = true;
+    c->bound_base = base;
+}
+
+/* From the model, device lock held, in the vCPU thread that wrote CSBAL/CTRL. */
+static void csb_changed(void *opaque, bool enabled)
+{
+    bind(opaque, enabled);
+}
+
+int vm_csb_init(struct vm_csb *c, int vm_fd, struct e1000_pci *nic, unsigned poll_us)
+{
+    memset(c, 0, sizeof(*c));
+    c->vm_fd = vm_fd;
+    c->nic = nic;
+    if (e1000_csb_waiter_init(&c->waiter, poll_us) < 0)
+        return -1;
+    struct e1000 *dev = &nic->dev;
+    pthread_mutex_lock(&dev->lock);
+    dev->cfg.csb_changed = csb_changed;
+    dev->cfg.csb_opaque = c;
+    pthread_mutex_unlock(&dev->lock);
+    return 0;
+}
+
+int vm_csb_start(struct vm_csb *c)
+{
+    return e1000_csb_thread_start(&c->waiter, &c->nic->dev);
+}
+
+void vm_csb_stop(struct vm_csb *c)
+{
+    struct e1000 *dev = &c->nic->dev;
+    e1000_csb_thread_stop(&c->waiter);
+    pthread_mutex_lock(&dev->lock);
+    dev->cfg.csb_changed = NULL;
+    bind(c, false);
+    pthread_mutex_unlock(&dev->lock);
+    e1000_csb_waiter_destroy(&c->waiter);
+}
