@@ -49,7 +49,7 @@ int vm_nic_add(struct vm *vm, const char *spec)
         return -1;
     }
     unsigned index = nics->count;
-    struct e1000_config cfg = {.mitigation = parsed.mitigation != 0};
+    struct e1000_config cfg = {.mitigation = parsed.mitigation != 0, .csb = parsed.csb != 0};
     if (parsed.has_mac)
         memcpy(cfg.mac, parsed.mac, 6);
     else
@@ -67,6 +67,15 @@ int vm_nic_add(struct vm *vm, const char *spec)
         net_backend_close(nic->backend);
         snprintf(vm->err, sizeof(vm->err), "--nic %s: cannot add the e1000 to the PCI bus", spec);
         return -1;
+    }
+    if (cfg.csb) {
+        if (vm_csb_init(&nic->csb, vm->vm_fd, &nic->e1000, 0) < 0) {
+            e1000_pci_destroy(&nic->e1000);
+            net_backend_close(nic->backend);
+            snprintf(vm->err, sizeof(vm->err), "--nic %s: CSB set-up: %s", spec, strerror(errno));
+            return -1;
+        }
+        nic->csb_offered = true;
     }
     nics->count++;
     return 0;
@@ -94,6 +103,17 @@ int vm_nics_start(struct vm *vm)
     if (io_thread_start(&nics->io) < 0) {
         snprintf(vm->err, sizeof(vm->err), "cannot start the I/O thread");
         return -1;
+    }
+    for (int i = 0; i < nics->count; i++) {
+        struct vm_nic *nic = &nics->nic[i];
+        if (!nic->csb_offered)
+            continue;
+        if (vm_csb_start(&nic->csb) < 0) {
+            snprintf(vm->err, sizeof(vm->err), "cannot start the CSB I/O thread of %s",
+                     nic->e1000.name);
+            return -1;
+        }
+        nic->csb_running = true;
     }
     return 0;
 }
@@ -141,6 +161,15 @@ void vm_nics_print_stats(struct vm *vm, FILE *out)
 
 void vm_nics_stop(struct vm *vm)
 {
+    for (int i = 0; i < vm->nics.count; i++) {
+        struct vm_nic *nic = &vm->nics.nic[i];
+        if (nic->csb_offered) {
+            /* Also when the thread never started: it unhooks the model and
+             * closes the doorbells. */
+            vm_csb_stop(&nic->csb);
+            nic->csb_offered = nic->csb_running = false;
+        }
+    }
     if (vm->nics.io_ready)
         io_thread_stop(&vm->nics.io);
 }

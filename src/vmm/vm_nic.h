@@ -7,6 +7,7 @@
 
 #include "dev/e1000_pci.h"
 #include "io_thread.h"
+#include "vm_csb.h"
 
 #define VM_MAX_NICS 4
 
@@ -16,6 +17,9 @@ struct vm_nic {
     struct e1000_pci e1000;
     struct net_backend *backend;
     struct vm *vm;
+    struct vm_csb csb;  /* the CSB extension's I/O thread and doorbells */
+    bool csb_offered;   /* --nic ...,csb=on (the default) */
+    bool csb_running;
 };
 
 struct vm_nics {

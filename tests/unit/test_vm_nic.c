@@ -55,6 +55,23 @@ static void nic_appears_on_pci_and_mmio(void **state)
     teardown_vm();
 }
 
+static void csb_is_offered_unless_switched_off(void **state)
+{
+    setup_vm();
+    assert_int_equal(vm_nic_add(&vm, "null"), 0);
+    assert_int_equal(vm_nic_add(&vm, "null,csb=off,mac=52:54:00:aa:bb:02"), 0);
+    /* Subsystem ID (config 0x2e): 0x1101 advertises the CSB (docs/csb.md). */
+    assert_int_equal(pci_config_read(&vm.pci, 1, 0, 0x2e, 2), 0x1101);
+    assert_int_not_equal(pci_config_read(&vm.pci, 2, 0, 0x2e, 2), 0x1101);
+    assert_true(vm.nics.nic[0].csb_offered);
+    assert_false(vm.nics.nic[1].csb_offered);
+    assert_int_equal(vm_nics_start(&vm), 0);
+    assert_true(vm.nics.nic[0].csb_running);
+    vm_nics_stop(&vm);
+    assert_false(vm.nics.nic[0].csb_running);
+    teardown_vm();
+}
+
 static void bad_specs_are_refused(void **state)
 {
     setup_vm();
@@ -73,6 +90,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(nic_appears_on_pci_and_mmio),
+        cmocka_unit_test(csb_is_offered_unless_switched_off),
         cmocka_unit_test(bad_specs_are_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
