@@ -597,6 +597,14 @@ void e1000_print_stats(struct e1000 *dev, const char *name, FILE *out)
             (unsigned long long)s.tdt_writes, (unsigned long long)s.rdt_writes,
             (unsigned long long)s.irqs_raised, (unsigned long long)s.irqs_suppressed,
             (unsigned long long)s.itr_deferrals);
+    if (s.csb_enables)
+        fprintf(out,
+                "%s: csb enables=%llu disables=%llu tx_kicks=%llu rx_kicks=%llu doorbells=%llu "
+                "sleeps=%llu sleep_aborts=%llu irqs_suppressed=%llu\n",
+                name, (unsigned long long)s.csb_enables, (unsigned long long)s.csb_disables,
+                (unsigned long long)s.csb_tx_kicks, (unsigned long long)s.csb_rx_kicks,
+                (unsigned long long)s.csb_doorbells, (unsigned long long)s.csb_sleeps,
+                (unsigned long long)s.csb_sleep_aborts, (unsigned long long)s.csb_irqs_suppressed);
     fprintf(out, "%s: exits", name);
     for (int i = 0; i < E1000_RC_COUNT; i++)
         if (s.exits_read[i] || s.exits_write[i])

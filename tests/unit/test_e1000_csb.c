@@ -120,6 +120,14 @@ static void test_enable_validation_and_disable(void **state)
     assert_true(g32(h, H_TXK) != 0);
     assert_true(g32(h, H_RXK) != 0);
     assert_int_equal(st(h).csb_enables, 1);
+    char *txt = NULL;
+    size_t txt_len = 0;
+    FILE *mf = open_memstream(&txt, &txt_len);
+    e1000_print_stats(&h->dev, "nic0", mf);
+    fclose(mf);
+    assert_non_null(strstr(txt, "nic0: csb enables=1 "));
+    assert_non_null(strstr(txt, "csb_addr=4"));
+    free(txt);
     /* Low address bits are not address bits. */
     wr(h, E1000_CSBAL, CSB_GPA | 0xFFE | 1);
     assert_int_equal(rd(h, E1000_CSBAL), CSB_GPA | 1);
