@@ -172,8 +172,17 @@ int net_nic_spec_parse(const char *s, struct net_nic_spec *out, char *err, size_
                 sp.csb = 0;
             else
                 return fail(err, errlen, "--nic: csb must be on or off, not '%s'", val);
+        } else if (!strcmp(opt, "csb_poll_us")) {
+            if (sp.csb_poll_us)
+                return fail(err, errlen, "--nic: csb_poll_us given twice");
+            char *end_num = NULL;
+            unsigned long us = strtoul(val, &end_num, 10);
+            if (!*val || !isdigit((unsigned char)*val) || *end_num || us < 1 || us > 1000000)
+                return fail(err, errlen, "--nic: csb_poll_us must be 1..1000000, not '%s'", val);
+            sp.csb_poll_us = (unsigned)us;
         } else {
-            return fail(err, errlen, "--nic: unknown option '%s' (mac, mitigation, csb)", opt);
+            return fail(err, errlen,
+                        "--nic: unknown option '%s' (mac, mitigation, csb, csb_poll_us)", opt);
         }
         p = end;
     }

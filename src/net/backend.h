@@ -69,7 +69,7 @@ static inline int net_poll_fd(struct net_backend *be)
 void net_backend_close(struct net_backend *be); /* NULL is fine */
 
 /* ---- the --nic specification ----
- *   BACKEND[,mac=XX:XX:XX:XX:XX:XX][,mitigation=on|off][,csb=on|off]
+ *   BACKEND[,mac=XX:XX:XX:XX:XX:XX][,mitigation=on|off][,csb=on|off][,csb_poll_us=N]
  *   BACKEND := null | pcap:FILE | tap:IFNAME | switch:SWITCH:PORT | SWITCH:PORT
  * (a bare SWITCH:PORT such as vale0:p1 means the switch backend). */
 enum net_backend_kind {
@@ -86,8 +86,9 @@ struct net_nic_spec {
     char arg[NET_SPEC_ARG_MAX]; /* pcap file, tap name, or "SWITCH:PORT" */
     bool has_mac;
     uint8_t mac[6];
-    int mitigation; /* -1 unset (model default: on), 0 off, 1 on */
-    int csb;        /* offer the CSB extension: -1 unset (default: on), 0 off, 1 on */
+    int mitigation;       /* -1 unset (model default: on), 0 off, 1 on */
+    int csb;              /* offer the CSB extension: -1 unset (default: on), 0 off, 1 on */
+    unsigned csb_poll_us; /* CSB I/O thread poll time before sleeping; 0 unset (default 50) */
 };
 
 /* Pure parser (no I/O): 0 on success, -1 with a message in err. */

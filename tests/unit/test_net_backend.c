@@ -70,6 +70,9 @@ static void test_spec_options(void **state)
     assert_int_equal(s.csb, 1);
     assert_int_equal(s.mitigation, 0);
     assert_int_equal(s.mac[5], 9);
+    assert_int_equal(s.csb_poll_us, 0); /* unset: the thread's default (50 us) */
+    assert_int_equal(net_nic_spec_parse("vale0:p1,csb_poll_us=200", &s, err, sizeof(err)), 0);
+    assert_int_equal(s.csb_poll_us, 200);
 }
 
 static void expect_error(const char *spec, const char *words)
@@ -101,6 +104,12 @@ static void test_spec_errors(void **state)
     expect_error("null,csb=yes", "csb must be on or off");
     expect_error("null,csb=", "csb must be on or off");
     expect_error("null,csb=on,csb=off", "csb given twice");
+    expect_error("null,csb_poll_us=0", "1..1000000");
+    expect_error("null,csb_poll_us=-5", "1..1000000");
+    expect_error("null,csb_poll_us=12x", "1..1000000");
+    expect_error("null,csb_poll_us=1000001", "1..1000000");
+    expect_error("null,csb_poll_us=", "1..1000000");
+    expect_error("null,csb_poll_us=5,csb_poll_us=6", "given twice");
     expect_error("null,speed=10", "unknown option");
     expect_error("null,mac", "needs a value");
     expect_error("null,", "empty option");
