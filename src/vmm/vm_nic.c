@@ -69,7 +69,7 @@ int vm_nic_add(struct vm *vm, const char *spec)
         return -1;
     }
     if (cfg.csb) {
-        if (vm_csb_init(&nic->csb, vm->vm_fd, &nic->e1000, 0) < 0) {
+        if (vm_csb_init(&nic->csb, vm->vm_fd, &nic->e1000, parsed.csb_poll_us) < 0) {
             e1000_pci_destroy(&nic->e1000);
             net_backend_close(nic->backend);
             snprintf(vm->err, sizeof(vm->err), "--nic %s: CSB set-up: %s", spec, strerror(errno));
