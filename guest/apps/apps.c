@@ -5,6 +5,7 @@
 const struct app apps[] = {
     { "selftest", "selftest [hz=N]", selftest_main },
     { "pktgen", "pktgen tx|rx [count=N] [len=BYTES] [dst=MAC] [nic=I]", pktgen_main },
+    { "fwd", "fwd [a=0] [b=1] [batch=N] [duration=S] [idle=MS] [count=N] [copy=1]", fwd_main },
     { "crash", "crash [pf] (test: an uncaught exception)", crash_main },
     { "idle", "idle (never exits: for VMM timeout tests)", idle_main },
     { "udp-send", "udp-send ip=A peer=B [port=P] [len=N] [count=N|duration=S] [rate=PPS]", udp_send_main },

@@ -127,11 +127,12 @@ irq_stubs:
 /* NIC interrupts 0x30-0x33 (level-triggered INTx): read the NIC's ICR to
  * deassert the line before EOI, accumulate it for the ring-3 driver
  * (nic_icr[n], taken with xchg), count the interrupt. */
-        .balign 32
+/* Stubs are 34 bytes: 64 apart (the IDT gates below use the same stride). */
+        .balign 64
 nic_stubs:
         .set    n, 0
         .rept   NIC_MAX
-        .balign 32
+        .balign 64
         push    %rax
         mov     nic_icr_addr + 8 * n(%rip), %rax
         mov     (%rax), %eax
@@ -253,7 +254,7 @@ idt:
         .elseif v >= VEC_IRQ_FIRST && v <= VEC_IRQ_LAST
         GATE(OFF(irq_stubs) + 16 * (v - VEC_IRQ_FIRST), 0x8e)
         .elseif v >= VEC_NIC_FIRST && v < VEC_NIC_FIRST + NIC_MAX
-        GATE(OFF(nic_stubs) + 32 * (v - VEC_NIC_FIRST), 0x8e)
+        GATE(OFF(nic_stubs) + 64 * (v - VEC_NIC_FIRST), 0x8e)
         .elseif v == VEC_SYSCALL
         GATE(OFF(syscall_isr), 0xee)
         .elseif v == VEC_SPURIOUS

@@ -45,6 +45,8 @@ enum {
 #define DESC_DD 0x01
 #define RXD_EOP 0x02
 
+static u8 routed_gsi[NIC_MAX];            /* GSI each probed NIC index owns, 0 = none */
+
 u32 e1000_read(struct e1000 *nic, u32 reg)
 {
     nic->reg_reads++;
@@ -231,7 +233,19 @@ int e1000_probe(struct e1000 *nic, int index, const struct cmdline *cl)
     int polarity = pol && !strcmp(pol, "low") ? IOAPIC_LOW : IOAPIC_HIGH;
     nic_icr_addr[index] = nic->mmio + ICR;
     nic_icr[index] = 0;
-    if (nic->gsi && nic->gsi != 0xff && nic->gsi < ioapic_pins()) {
+    /* Each vector's ring-0 stub reads one NIC's ICR: two NICs on one GSI
+     * cannot share it (the other's level line would stay asserted). The
+     * later NIC then runs without interrupts (polling, timer tick). */
+    int shared = -1;
+    routed_gsi[index] = 0;
+    for (int i = 0; i < NIC_MAX; i++)
+        if (i != index && routed_gsi[i] && routed_gsi[i] == nic->gsi)
+            shared = i;
+    if (shared >= 0) {
+        printf("e1000: nic%d shares gsi %u with nic%d: no interrupts for nic%d (polling)\n",
+               index, nic->gsi, shared, index);
+    } else if (nic->gsi && nic->gsi != 0xff && nic->gsi < ioapic_pins()) {
+        routed_gsi[index] = nic->gsi;
         ioapic_route(nic->gsi, VEC_NIC_FIRST + index, IOAPIC_LEVEL, polarity);
         e1000_write(nic, IMS, ICR_RXT0 | ICR_RXO | ICR_RXDMT0 | ICR_LSC | ICR_TXDW);
         nic->irqs_on = true;
@@ -381,19 +395,34 @@ void e1000_rx_refill(struct e1000 *nic)
     e1000_rx_give(nic, (nic->rx_next + E1000_NRX - 1) % E1000_NRX);
 }
 
-void e1000_rx_wait(struct e1000 *nic)
+void e1000_rx_wait(struct e1000 *nic) { e1000_rx_wait_any(&nic, 1); }
+
+void e1000_rx_wait_any(struct e1000 *const *nics, unsigned n)
 {
-    e1000_take_icr(nic);
+    for (unsigned k = 0; k < n; k++)
+        e1000_take_icr(nics[k]);
     cli();
-    bool sleep = !(nic->rx[nic->rx_next].status & DESC_DD);
-    if (sleep && nic->csb)                  /* flag, barrier, re-check (docs/csb.md) */
-        sleep = csb_rx_sleep_ok(nic->csb, nic->rx_next, E1000_NRX) &&
-                !(nic->rx[nic->rx_next].status & DESC_DD);
+    bool sleep = true;
+    for (unsigned k = 0; sleep && k < n; k++) {
+        struct e1000 *nic = nics[k];
+        sleep = !(nic->rx[nic->rx_next].status & DESC_DD);
+        if (sleep && nic->csb)              /* flag, barrier, re-check (docs/csb.md) */
+            sleep = csb_rx_sleep_ok(nic->csb, nic->rx_next, E1000_NRX) &&
+                    !(nic->rx[nic->rx_next].status & DESC_DD);
+    }
     if (sleep)
         sys_wait();
     sti();
-    if (nic->csb)
-        csb_rx_awake(nic->csb);             /* polling again: no interrupts wanted */
+    for (unsigned k = 0; k < n; k++)
+        if (nics[k]->csb)
+            csb_rx_awake(nics[k]->csb);     /* polling again: no interrupts wanted */
+}
+
+void e1000_set_promisc(struct e1000 *nic, bool on)
+{
+    u32 rctl = e1000_read(nic, RCTL);
+    rctl = on ? rctl | RCTL_UPE | RCTL_MPE : rctl & ~(RCTL_UPE | RCTL_MPE);
+    e1000_write(nic, RCTL, rctl);
 }
 
 u32 e1000_take_icr(struct e1000 *nic)

@@ -116,6 +116,12 @@ void e1000_rx_give(struct e1000 *nic, u32 rdt);
  * then halt; sti). Returns after an interrupt or at once if a frame is
  * there. The timer tick also wakes it. */
 void e1000_rx_wait(struct e1000 *nic);
+/* The same over several NICs (a forwarder): sleeps only if none of them has
+ * a frame at rx_next (csb: each one's flag set and re-checked). */
+void e1000_rx_wait_any(struct e1000 *const *nics, unsigned n);
+/* RCTL.UPE|MPE on or off: every unicast and multicast frame (a bridge or
+ * middlebox; probe sets it only with promisc=1). */
+void e1000_set_promisc(struct e1000 *nic, bool on);
 
 /* Interrupt causes accumulated by the ring-0 stub since the last call. */
 u32 e1000_take_icr(struct e1000 *nic);

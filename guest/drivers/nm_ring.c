@@ -153,3 +153,24 @@ int nm_rx_wait(struct nm_port *p)
     e1000_rx_wait(p->nic);
     return nm_rxsync(p);
 }
+
+int nm_rx_wait_any(struct nm_port *const *ports, unsigned n)
+{
+    struct e1000 *nics[NIC_MAX] = { 0 };
+    bool empty = true;
+    if (n > NIC_MAX)
+        return -1;
+    for (unsigned k = 0; k < n; k++) {
+        if (nm_rxsync(ports[k]) < 0)
+            return -1;
+        empty = empty && nm_ring_empty(&ports[k]->rx);
+        nics[k] = ports[k]->nic;
+    }
+    if (!empty)
+        return 0;
+    e1000_rx_wait_any(nics, n);
+    int rc = 0;
+    for (unsigned k = 0; k < n; k++)
+        rc |= nm_rxsync(ports[k]);
+    return rc;
+}

@@ -64,6 +64,14 @@ void e1000_rx_wait(struct e1000 *nic)
 {
 }
 
+static u32 wait_any_calls, wait_any_n;
+void e1000_rx_wait_any(struct e1000 *const *nics, unsigned n)
+{
+    (void)nics;
+    wait_any_calls++;
+    wait_any_n = n;
+}
+
 static struct e1000 nic;
 static struct nm_port port;
 static u8 *txbufs, *rxbufs;
@@ -244,6 +252,27 @@ static void test_tx_full_flushes_deferred(void **state)
     assert_int_equal(nm_ring_space(r), E1000_NTX - 1);
 }
 
+/* nm_rx_wait_any: sleeps (once, over all ports) only when every ring is
+ * empty after an rxsync; a frame on any port means no sleep. */
+static void test_rx_wait_any(void **state)
+{
+    struct nm_port *const ports[2] = { &port, &port };
+    u32 seq = 0;
+    wait_any_calls = 0;
+    assert_int_equal(nm_rx_wait_any(ports, 2), 0);
+    assert_int_equal(wait_any_calls, 1);
+    assert_int_equal(wait_any_n, 2);
+    assert_int_equal(dev_rx(3, &seq), 3);
+    assert_int_equal(nm_rx_wait_any(ports, 2), 0);
+    assert_int_equal(wait_any_calls, 1); /* frames there: no sleep */
+    assert_int_equal(nm_ring_space(&port.rx), 3);
+    port.rx.head = port.rx.cur = port.rx.tail; /* consume them */
+    assert_int_equal(nm_rx_wait_any(ports, 1), 0);
+    assert_int_equal(wait_any_calls, 2); /* released, empty again: sleeps */
+    assert_int_equal(fk.last_rdt, (port.rx.head + E1000_NRX - 1) % E1000_NRX);
+    assert_int_equal(nm_rx_wait_any(ports, NIC_MAX + 1), -1);
+}
+
 static void test_rx_batches_wrap(void **state)
 {
     struct nm_ring *r = &port.rx;
@@ -334,6 +363,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_tx_buf_changed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tx_full_flushes_deferred, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rx_batches_wrap, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rx_wait_any, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rx_full_ring_stops, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rx_buf_changed, setup, teardown),
     };

@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# A middlebox chain on QEMU's e1000: three QEMU VMs on loopback socket
+# netdevs,
+#   sender (pktgen tx) --> fwd VM (two e1000s, `fwd`) --> receiver (pktgen rx)
+# once per configuration:
+#   qemu-chain-a2b-swap   sender on fwd's NIC a, COUNT_SMALL frames (they fit
+#                         in fwd's 1024-slot RX ring): every frame arrives;
+#                         fwd: a_to_b == COUNT_SMALL, b_to_a == 0, drops == 0
+#                         (zero-copy buffer swap, txmode=classic)
+#   qemu-chain-b2a-copy   the other direction (sender on NIC b), COUNT_BIG
+#                         frames, fwd copy=1 txmode=sc: the sender outruns fwd
+#                         under TCG, so losses are allowed only where they are
+#                         counted: fwd's b_to_a + its NIC b's missed (MPC) ==
+#                         COUNT_BIG, and the receiver's pkts + its missed ==
+#                         fwd's b_to_a
+# KVM when /dev/kvm is usable, TCG otherwise. Only our own QEMUs are killed.
+set -u
+BUILD=${BUILD:-build}
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$root"
+kernel="$BUILD/guest.elf"
+small=${COUNT_SMALL:-1000}
+big=${COUNT_BIG:-5000}
+qemu=$(command -v qemu-system-x86_64 || true)
+if [ -z "$qemu" ]; then
+    echo "SKIP qemu-chain: qemu-system-x86_64 not installed (scripts/deps.sh test)"
+    exit 0
+fi
+if [ ! -f "$kernel" ]; then
+    echo "FAIL qemu-chain: $kernel missing (make guest)"
+    exit 1
+fi
+if [ -r /dev/kvm ] && [ -w /dev/kvm ] && grep -qE 'vmx|svm' /proc/cpuinfo; then
+    accel=(-enable-kvm -cpu host,-arch-capabilities); mode="kvm"
+else
+    accel=(-accel tcg -cpu max)
+    if [ -e /dev/kvm ]; then mode="tcg: /dev/kvm not usable"; else mode="tcg: /dev/kvm missing"; fi
+fi
+
+tmp=$(mktemp -d)
+pids=()
+cleanup() {
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+    for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+rx_mac=52:54:00:12:35:03
+tx_mac=52:54:00:12:35:01
+fwd_a_mac=52:54:00:12:35:11
+fwd_b_mac=52:54:00:12:35:12
+
+qemu_vm() {   # qemu_vm NAME NETDEV-AND-DEVICE-ARGS... -- CMDLINE
+    local name=$1; shift
+    local args=()
+    while [ "$1" != -- ]; do args+=("$1"); shift; done
+    shift
+    timeout 40 "$qemu" "${accel[@]}" -machine pc -m 64M -nodefaults -display none \
+        -monitor none -serial "file:$tmp/$name.out" -no-reboot \
+        -device isa-debug-exit,iobase=0xf4,iosize=0x04 "${args[@]}" \
+        -kernel "$kernel" -append "$1" >"$tmp/$name.log" 2>&1
+}
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null ||
+        echo $((20000 + RANDOM % 20000))
+}
+
+wait_line() {  # wait_line FILE PATTERN PID: up to 20 s
+    for _ in $(seq 200); do
+        grep -q "$2" "$1" 2>/dev/null && return 0
+        kill -0 "$3" 2>/dev/null || return 1
+        sleep 0.1
+    done
+    return 1
+}
+
+key() {  # key NAME LINE: the value of NAME=... in LINE
+    sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"
+}
+
+fails=0
+pass() { echo "PASS $1 ($mode; $2)"; }
+fail() { echo "FAIL $1: $2 ($mode)"; fails=1; }
+
+# chain NAME SIDE COUNT "FWD OPTIONS": SIDE a = the sender is on fwd's NIC a
+# (nic0), b = on NIC b (nic1). Sets tx_res, fwd_res, rx_res, secs.
+chain() {
+    local name=$1 side=$2 n=$3 fo=$4
+    local p_in p_out
+    p_in=$(free_port); p_out=$(free_port)
+    [ "$p_in" = "$p_out" ] && p_out=$((p_in + 1))
+    local t0=$SECONDS
+    # Receiver listens; fwd connects to it and listens for the sender.
+    qemu_vm "$name-rx" -netdev "socket,id=n0,listen=127.0.0.1:$p_out" \
+        -device "e1000,netdev=n0,mac=$rx_mac" -- "pktgen rx count=$n timeout=30 idle=3000" &
+    local rx_pid=$!
+    pids+=("$rx_pid")
+    wait_line "$tmp/$name-rx.out" 'pktgen: rx ready' "$rx_pid"
+    local in_nd="socket,id=nin,listen=127.0.0.1:$p_in" out_nd="socket,id=nout,connect=127.0.0.1:$p_out"
+    local nics
+    if [ "$side" = a ]; then   # nic0 (first PCI slot) faces the sender
+        nics=(-netdev "$in_nd" -device "e1000,netdev=nin,mac=$fwd_a_mac"
+              -netdev "$out_nd" -device "e1000,netdev=nout,mac=$fwd_b_mac")
+    else
+        nics=(-netdev "$out_nd" -device "e1000,netdev=nout,mac=$fwd_a_mac"
+              -netdev "$in_nd" -device "e1000,netdev=nin,mac=$fwd_b_mac")
+    fi
+    qemu_vm "$name-fwd" "${nics[@]}" -- "fwd duration=30 idle=1500 $fo" &
+    local fwd_pid=$!
+    pids+=("$fwd_pid")
+    wait_line "$tmp/$name-fwd.out" 'fwd: ready' "$fwd_pid"
+    qemu_vm "$name-tx" -netdev "socket,id=n0,connect=127.0.0.1:$p_in" \
+        -device "e1000,netdev=n0,mac=$tx_mac" -- "pktgen tx count=$n len=60 dst=$rx_mac" &
+    local tx_pid=$!
+    pids+=("$tx_pid")
+    wait "$tx_pid"; wait "$fwd_pid"; wait "$rx_pid"
+    secs=$((SECONDS - t0))
+    local f
+    for f in tx fwd rx; do
+        echo "--- $name $f ---"
+        tr -d '\r' <"$tmp/$name-$f.out" 2>/dev/null | grep -E '^(RESULT|e1000|fwd)' | sed 's/^/  /'
+    done
+    tx_res=$(tr -d '\r' <"$tmp/$name-tx.out" 2>/dev/null | grep '^RESULT app=pktgen role=tx' | tail -n 1)
+    fwd_res=$(tr -d '\r' <"$tmp/$name-fwd.out" 2>/dev/null | grep '^RESULT app=fwd' | tail -n 1)
+    rx_res=$(tr -d '\r' <"$tmp/$name-rx.out" 2>/dev/null | grep '^RESULT app=pktgen role=rx' | tail -n 1)
+}
+
+summary() {
+    echo "${secs}s; tx pkts=$(key pkts "$tx_res"); fwd a_to_b=$(key a_to_b "$fwd_res") b_to_a=$(key b_to_a "$fwd_res") pps=$(key pps "$fwd_res") missed_a=$(key missed_a "$fwd_res") missed_b=$(key missed_b "$fwd_res") wakeups=$(key wakeups "$fwd_res") b_tdt_writes=$(key b_tdt_writes "$fwd_res") a_tdt_writes=$(key a_tdt_writes "$fwd_res"); rx pkts=$(key pkts "$rx_res") missed=$(key missed "$rx_res")"
+}
+
+# 1. a -> b, zero copy, a burst that fits fwd's RX ring: nothing may be lost.
+chain a2b a "$small" "txmode=classic"
+if [ "$(key pkts "$tx_res")" = "$small" ] && [ "$(key a_to_b "$fwd_res")" = "$small" ] &&
+    [ "$(key b_to_a "$fwd_res")" = 0 ] && [ "$(key drops "$fwd_res")" = 0 ] &&
+    [ "$(key mode "$fwd_res")" = swap ] && [ "$(key pkts "$rx_res")" = "$small" ]; then
+    pass qemu-chain-a2b-swap "$(summary)"
+else
+    fail qemu-chain-a2b-swap "expected $small frames end to end: tx '${tx_res:-none}' fwd '${fwd_res:-none}' rx '${rx_res:-none}'"
+fi
+
+# 2. b -> a, copy, send combining, a burst larger than fwd can take under TCG.
+chain b2a b "$big" "copy=1 txmode=sc batch=128"
+fb=$(key b_to_a "$fwd_res"); fm=$(key missed_b "$fwd_res")
+got=$(key pkts "$rx_res"); rm_=$(key missed "$rx_res")
+if [ "$(key pkts "$tx_res")" = "$big" ] && [ -n "$fb" ] && [ -n "$got" ] &&
+    [ "$(key a_to_b "$fwd_res")" = 0 ] && [ "$(key mode "$fwd_res")" = copy ] &&
+    [ "$(key a_txmode "$fwd_res")" = sc ] && [ "$(key bad "$fwd_res")" = 0 ] &&
+    [ "$(key tx_left "$fwd_res")" = 0 ] && [ "$fb" -gt 0 ] &&
+    [ $((fb + fm)) -eq "$big" ] && [ $((got + ${rm_:-0})) -eq "$fb" ]; then
+    pass qemu-chain-b2a-copy "$(summary); lost only where counted: fwd missed_b=$fm, rx missed=$rm_"
+else
+    fail qemu-chain-b2a-copy "loss not accounted for (need fwd b_to_a + missed_b == $big, rx pkts + missed == b_to_a): tx '${tx_res:-none}' fwd '${fwd_res:-none}' rx '${rx_res:-none}'"
+fi
+exit "$fails"
