@@ -112,15 +112,19 @@ unexpected_isr:
         movabs  %eax, LAPIC_EOI
         iretq
 
-/* Generic device IRQs 0x21-0x2f: irq_counts[vector - 0x20]++ . */
-        .balign 16
+/* Generic device IRQs 0x21-0x2f: irq_counts[vector - 0x20]++ . Stubs are
+ * 17 bytes: 32 apart (the IDT gates below use the same stride). */
+        .balign 32
 irq_stubs:
         .set    v, VEC_IRQ_FIRST
         .rept   VEC_IRQ_LAST - VEC_IRQ_FIRST + 1
-        .balign 16
-        incl    irq_counts + 4 * (v - 0x20)(%rip)
+        .balign 32
+1:      incl    irq_counts + 4 * (v - 0x20)(%rip)
         movabs  %eax, LAPIC_EOI
         iretq
+        .if     . - 1b > 32
+        .error  "IRQ stub longer than its IDT stride"
+        .endif
         .set    v, v + 1
         .endr
 
@@ -133,7 +137,7 @@ nic_stubs:
         .set    n, 0
         .rept   NIC_MAX
         .balign 64
-        push    %rax
+1:      push    %rax
         mov     nic_icr_addr + 8 * n(%rip), %rax
         mov     (%rax), %eax
         or      %eax, nic_icr + 4 * n(%rip)
@@ -141,6 +145,9 @@ nic_stubs:
         movabs  %eax, LAPIC_EOI
         pop     %rax
         iretq
+        .if     . - 1b > 64
+        .error  "NIC stub longer than its IDT stride"
+        .endif
         .set    n, n + 1
         .endr
 
@@ -252,7 +259,7 @@ idt:
         .elseif v == VEC_TIMER
         GATE(OFF(timer_isr), 0x8e)
         .elseif v >= VEC_IRQ_FIRST && v <= VEC_IRQ_LAST
-        GATE(OFF(irq_stubs) + 16 * (v - VEC_IRQ_FIRST), 0x8e)
+        GATE(OFF(irq_stubs) + 32 * (v - VEC_IRQ_FIRST), 0x8e)
         .elseif v >= VEC_NIC_FIRST && v < VEC_NIC_FIRST + NIC_MAX
         GATE(OFF(nic_stubs) + 64 * (v - VEC_NIC_FIRST), 0x8e)
         .elseif v == VEC_SYSCALL
