@@ -13,6 +13,9 @@
 #                         counted: fwd's b_to_a + its NIC b's missed (MPC) ==
 #                         COUNT_BIG, and the receiver's pkts + its missed ==
 #                         fwd's b_to_a
+#   qemu-chain-ping       both directions at once: ping on NIC a's side, echo
+#                         on NIC b's side (ARP + ICMP through fwd each way):
+#                         every reply comes back, fwd counts frames both ways
 # KVM when /dev/kvm is usable, TCG otherwise. Only our own QEMUs are killed.
 set -u
 BUILD=${BUILD:-build}
@@ -84,20 +87,24 @@ fails=0
 pass() { echo "PASS $1 ($mode; $2)"; }
 fail() { echo "FAIL $1: $2 ($mode)"; fails=1; }
 
-# chain NAME SIDE COUNT "FWD OPTIONS": SIDE a = the sender is on fwd's NIC a
-# (nic0), b = on NIC b (nic1). Sets tx_res, fwd_res, rx_res, secs.
+# chain NAME SIDE COUNT "FWD OPTIONS" [RX_CMD RX_READY RX_APP TX_CMD TX_APP]:
+# SIDE a = the sender is on fwd's NIC a (nic0), b = on NIC b (nic1); by
+# default pktgen rx/tx with COUNT frames. Sets tx_res, fwd_res, rx_res, secs.
 chain() {
     local name=$1 side=$2 n=$3 fo=$4
+    local rx_cmd=${5:-pktgen rx count=$n timeout=30 idle=3000} rx_ready=${6:-pktgen: rx ready}
+    local rx_app=${7:-pktgen role=rx} tx_cmd=${8:-pktgen tx count=$n len=60 dst=$rx_mac}
+    local tx_app=${9:-pktgen role=tx}
     local p_in p_out
     p_in=$(free_port); p_out=$(free_port)
     [ "$p_in" = "$p_out" ] && p_out=$((p_in + 1))
     local t0=$SECONDS
     # Receiver listens; fwd connects to it and listens for the sender.
     qemu_vm "$name-rx" -netdev "socket,id=n0,listen=127.0.0.1:$p_out" \
-        -device "e1000,netdev=n0,mac=$rx_mac" -- "pktgen rx count=$n timeout=30 idle=3000" &
+        -device "e1000,netdev=n0,mac=$rx_mac" -- "$rx_cmd" &
     local rx_pid=$!
     pids+=("$rx_pid")
-    wait_line "$tmp/$name-rx.out" 'pktgen: rx ready' "$rx_pid"
+    wait_line "$tmp/$name-rx.out" "$rx_ready" "$rx_pid"
     local in_nd="socket,id=nin,listen=127.0.0.1:$p_in" out_nd="socket,id=nout,connect=127.0.0.1:$p_out"
     local nics
     if [ "$side" = a ]; then   # nic0 (first PCI slot) faces the sender
@@ -112,7 +119,7 @@ chain() {
     pids+=("$fwd_pid")
     wait_line "$tmp/$name-fwd.out" 'fwd: ready' "$fwd_pid"
     qemu_vm "$name-tx" -netdev "socket,id=n0,connect=127.0.0.1:$p_in" \
-        -device "e1000,netdev=n0,mac=$tx_mac" -- "pktgen tx count=$n len=60 dst=$rx_mac" &
+        -device "e1000,netdev=n0,mac=$tx_mac" -- "$tx_cmd" &
     local tx_pid=$!
     pids+=("$tx_pid")
     wait "$tx_pid"; wait "$fwd_pid"; wait "$rx_pid"
@@ -120,11 +127,11 @@ chain() {
     local f
     for f in tx fwd rx; do
         echo "--- $name $f ---"
-        tr -d '\r' <"$tmp/$name-$f.out" 2>/dev/null | grep -E '^(RESULT|e1000|fwd)' | sed 's/^/  /'
+        tr -d '\r' <"$tmp/$name-$f.out" 2>/dev/null | grep -E '^(RESULT|e1000|fwd|ping|echo)' | sed 's/^/  /'
     done
-    tx_res=$(tr -d '\r' <"$tmp/$name-tx.out" 2>/dev/null | grep '^RESULT app=pktgen role=tx' | tail -n 1)
+    tx_res=$(tr -d '\r' <"$tmp/$name-tx.out" 2>/dev/null | grep "^RESULT app=$tx_app" | tail -n 1)
     fwd_res=$(tr -d '\r' <"$tmp/$name-fwd.out" 2>/dev/null | grep '^RESULT app=fwd' | tail -n 1)
-    rx_res=$(tr -d '\r' <"$tmp/$name-rx.out" 2>/dev/null | grep '^RESULT app=pktgen role=rx' | tail -n 1)
+    rx_res=$(tr -d '\r' <"$tmp/$name-rx.out" 2>/dev/null | grep "^RESULT app=$rx_app" | tail -n 1)
 }
 
 summary() {
@@ -153,5 +160,19 @@ if [ "$(key pkts "$tx_res")" = "$big" ] && [ -n "$fb" ] && [ -n "$got" ] &&
     pass qemu-chain-b2a-copy "$(summary); lost only where counted: fwd missed_b=$fm, rx missed=$rm_"
 else
     fail qemu-chain-b2a-copy "loss not accounted for (need fwd b_to_a + missed_b == $big, rx pkts + missed == b_to_a): tx '${tx_res:-none}' fwd '${fwd_res:-none}' rx '${rx_res:-none}'"
+fi
+# 3. Both directions at once: ping (NIC a side) <-> echo (NIC b side)
+# through fwd: ARP and ICMP each way, the replies crossing fwd b -> a.
+pings=5
+chain ping a 0 "txmode=sc" \
+    "echo ip=198.18.0.2 duration=25 idle=1500" "echo: ready" echo \
+    "ping ip=198.18.0.1 peer=198.18.0.2 count=$pings interval=100" ping
+ab=$(key a_to_b "$fwd_res"); ba=$(key b_to_a "$fwd_res")
+if [ "$(key received "$tx_res")" = "$pings" ] && [ -n "$ab" ] && [ -n "$ba" ] &&
+    [ "$ab" -ge $((pings + 1)) ] && [ "$ba" -ge $((pings + 1)) ] &&
+    [ "$(key drops "$fwd_res")" = 0 ]; then
+    pass qemu-chain-ping "${secs}s; $(grep -o 'received=[0-9]* rtt_min_us=[0-9]* rtt_avg_us=[0-9]*' <<<"$tx_res"); fwd a_to_b=$ab b_to_a=$ba drops=0"
+else
+    fail qemu-chain-ping "expected $pings replies through fwd both ways: ping '${tx_res:-none}' fwd '${fwd_res:-none}' echo '${rx_res:-none}'"
 fi
 exit "$fails"
