@@ -47,6 +47,9 @@ static volatile u32 *regs; /* 128 KiB BAR0, below 2 GiB (MAP_32BIT) */
 static struct pci_dev fake_pci;
 static u16 subsys_vendor, subsys_id;
 static u8 irq_line = 10;
+static int fake_nics = 1;   /* how many 8086:100e pci_find reports (all are fake_pci) */
+static int routes;          /* ioapic_route calls */
+static u8 route_vector[24]; /* vector last routed per GSI */
 static u8 *arena;
 static size_t arena_used;
 
@@ -60,7 +63,8 @@ static void *low_map(size_t len)
 
 const struct pci_dev *pci_find(u16 vendor, u16 device, int index)
 {
-    return vendor == 0x8086 && device == 0x100e && index == 0 ? &fake_pci : NULL;
+    return vendor == 0x8086 && device == 0x100e && index >= 0 && index < fake_nics ? &fake_pci
+                                                                                   : NULL;
 }
 u64 pci_bar_addr(const struct pci_dev *d, int bar)
 {
@@ -96,6 +100,9 @@ u32 ioapic_pins(void)
 }
 void ioapic_route(u32 gsi, u8 vector, int trigger, int polarity)
 {
+    routes++;
+    if (gsi < 24)
+        route_vector[gsi] = vector;
 }
 void sys_wait(void)
 {
@@ -327,6 +334,43 @@ static void test_csb_rx_give_and_wait(void **state)
     assert_int_equal(nic.reg_reads, 1);
 }
 
+/* Two NICs on one GSI: the second must not steal the first one's route
+ * (each vector's stub reads one NIC's ICR), so it runs without interrupts;
+ * re-probing the first keeps its route; a NIC on another GSI gets its own. */
+static void test_two_nics_shared_gsi(void **state)
+{
+    static struct e1000 nic1;
+    fake_nics = 2;
+    assert_int_equal(probe("fwd", 0x1af4, 0x1100), 0);
+    assert_true(nic.irqs_on);
+    assert_int_equal(route_vector[10], VEC_NIC_FIRST);
+    int before = routes;
+    assert_int_equal(e1000_probe(&nic1, 1, &cl), 0);
+    assert_false(nic1.irqs_on);
+    assert_int_equal(routes, before); /* GSI 10 still goes to nic0 */
+    assert_int_equal(route_vector[10], VEC_NIC_FIRST);
+    assert_int_equal(probe("fwd", 0x1af4, 0x1100), 0); /* nic0 again: its own GSI */
+    assert_true(nic.irqs_on);
+    fake_pci.irq_line = 11;
+    assert_int_equal(e1000_probe(&nic1, 1, &cl), 0);
+    assert_true(nic1.irqs_on);
+    assert_int_equal(route_vector[11], VEC_NIC_FIRST + 1);
+    fake_nics = 1;
+    memset(routed_gsi, 0, sizeof(routed_gsi)); /* nic1 is gone for later tests */
+}
+
+static void test_set_promisc(void **state)
+{
+    assert_int_equal(probe("fwd", 0x1af4, 0x1100), 0);
+    assert_int_equal(regs[R_RCTL / 4] & (RCTL_UPE | RCTL_MPE), 0);
+    e1000_set_promisc(&nic, true);
+    assert_int_equal(regs[R_RCTL / 4] & (RCTL_UPE | RCTL_MPE), RCTL_UPE | RCTL_MPE);
+    assert_true(regs[R_RCTL / 4] & RCTL_EN);
+    e1000_set_promisc(&nic, false);
+    assert_int_equal(regs[R_RCTL / 4] & (RCTL_UPE | RCTL_MPE), 0);
+    assert_true(regs[R_RCTL / 4] & RCTL_EN);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -340,6 +384,8 @@ int main(void)
         cmocka_unit_test(test_sc_without_interrupts_is_classic),
         cmocka_unit_test(test_csb_tx_kicks_only_when_host_sleeps),
         cmocka_unit_test(test_csb_rx_give_and_wait),
+        cmocka_unit_test(test_two_nics_shared_gsi),
+        cmocka_unit_test(test_set_promisc),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
