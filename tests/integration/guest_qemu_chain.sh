@@ -54,12 +54,13 @@ tx_mac=52:54:00:12:35:01
 fwd_a_mac=52:54:00:12:35:11
 fwd_b_mac=52:54:00:12:35:12
 
+# Run in the background: exec, so $! is timeout's PID and a kill reaches QEMU.
 qemu_vm() {   # qemu_vm NAME NETDEV-AND-DEVICE-ARGS... -- CMDLINE
     local name=$1; shift
     local args=()
     while [ "$1" != -- ]; do args+=("$1"); shift; done
     shift
-    timeout 40 "$qemu" "${accel[@]}" -machine pc -m 64M -nodefaults -display none \
+    exec timeout 40 "$qemu" "${accel[@]}" -machine pc -m 64M -nodefaults -display none \
         -monitor none -serial "file:$tmp/$name.out" -no-reboot \
         -device isa-debug-exit,iobase=0xf4,iosize=0x04 "${args[@]}" \
         -kernel "$kernel" -append "$1" >"$tmp/$name.log" 2>&1
