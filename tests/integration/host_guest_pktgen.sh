@@ -18,6 +18,10 @@
 #                           guest pkts + guest missed (MPC); g2h: guest sent
 #                           N, relay to_switch + drops == N, host pkts ==
 #                           to_switch, host pkts + host drops == N
+#   host-fwd-host           host `vpio pktgen -f tx -n N` -> switch 1 ->
+#                           qemu-port -> the `fwd` VM (two e1000s) ->
+#                           qemu-port -> switch 2 -> host `vpio pktgen -f rx`;
+#                           N=500: every frame arrives, fwd a_to_b == N
 # COUNT= and COUNT_BURST= change N.
 # The switch is removed at the end; only our own processes are killed.
 set -u
@@ -35,7 +39,11 @@ fi
 n=${COUNT:-500}
 big=${COUNT_BURST:-2000}
 sw="hgp$$"
-cleanup_switch() { "$VPIO" switch rm -f "$sw" >/dev/null 2>&1; }
+sw2="hgp$$b"
+cleanup_switch() {
+    "$VPIO" switch rm -f "$sw" >/dev/null 2>&1
+    "$VPIO" switch rm -f "$sw2" >/dev/null 2>&1
+}
 trap 'cleanup; cleanup_switch' EXIT
 
 guest_mac=52:54:00:12:37:02
@@ -141,13 +149,69 @@ g2h() {
     fi
 }
 
+# h2f2h N: host pktgen -> switch 1 -> qemu-port -> fwd VM (NIC a -> NIC b)
+# -> qemu-port -> switch 2 -> host pktgen rx; every frame must arrive.
+h2f2h() {
+    local n=$1
+    t0=$SECONDS
+    local pa pb ra rb
+    pa=$(free_port); pb=$(free_port)
+    [ "$pa" = "$pb" ] && pb=$((pa + 1))
+    "$VPIO" pktgen -i "$sw2:hr" -f rx -n "$n" -T 40 -W 5 -q >"$tmp/fwd-host-rx.out" 2>&1 &
+    hrx_pid=$!
+    track_pid "$hrx_pid"
+    attach fa "$pa" || { fail "host-fwd-host: relay a did not start"; return; }
+    ra=$relay_pid
+    sw_save=$sw; sw=$sw2
+    attach fb "$pb" || { sw=$sw_save; fail "host-fwd-host: relay b did not start"; return; }
+    sw=$sw_save
+    rb=$relay_pid
+    timeout 45 "$qemu" "${accel[@]}" -machine pc -m 64M -nodefaults -display none \
+        -monitor none -serial "file:$tmp/fwd.out" -no-reboot \
+        -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+        -netdev "socket,id=na,connect=127.0.0.1:$pa" -device "e1000,netdev=na,mac=52:54:00:12:37:11" \
+        -netdev "socket,id=nb,connect=127.0.0.1:$pb" -device "e1000,netdev=nb,mac=52:54:00:12:37:12" \
+        -kernel "$GUEST" -append "fwd count=$n idle=2000 duration=30" >"$tmp/fwd.log" 2>&1 &
+    local fwd_pid=$!
+    track_pid "$fwd_pid"
+    for _ in $(seq 300); do
+        grep -q 'fwd: ready' "$tmp/fwd.out" 2>/dev/null && break
+        kill -0 "$fwd_pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    "$VPIO" pktgen -i "$sw:ht" -f tx -n "$n" -l 60 -d 02:00:00:00:37:99 -s "$host_mac" -q \
+        >"$tmp/fwd-host-tx.out" 2>&1
+    wait "$fwd_pid"; wait "$hrx_pid"; wait "$ra"; wait "$rb"
+    local htx hrx f rela relb
+    htx=$(grep '^RESULT' "$tmp/fwd-host-tx.out" | tail -n 1)
+    hrx=$(grep '^RESULT' "$tmp/fwd-host-rx.out" | tail -n 1)
+    f=$(result_of "$tmp/fwd.out" fwd)
+    rela=$(grep '^RESULT' "$tmp/relay-fa.out" | tail -n 1)
+    relb=$(grep '^RESULT' "$tmp/relay-fb.out" | tail -n 1)
+    echo "host tx: $htx"; echo "relay a: $rela"; echo "fwd:     $f"; echo "relay b: $relb"; echo "host rx: $hrx"
+    s=$((SECONDS - t0))
+    if [ "$(key pkts "$htx")" = "$n" ] && [ "$(key from_switch "$rela")" = "$n" ] &&
+        [ "$(key a_to_b "$f")" = "$n" ] && [ "$(key b_to_a "$f")" = 0 ] &&
+        [ "$(key drops "$f")" = 0 ] && [ "$(key to_switch "$relb")" = "$n" ] &&
+        [ "$(key pkts "$hrx")" = "$n" ]; then
+        pass "host-fwd-host ($mode; ${s}s; host tx $n -> switch $sw -> fwd VM a_to_b=$n pps=$(key pps "$f") wakeups=$(key wakeups "$f") -> switch $sw2 -> host rx pkts=$n)"
+    else
+        fail "host-fwd-host: expected $n end to end: host tx '$htx' relay a '$rela' fwd '${f:-none}' relay b '$relb' host rx '$hrx'"
+    fi
+}
+
 # A burst that fits the switch ring (1024) and the guest's RX ring: exact.
 h2g "" "$n" 1
 g2h "" "$n" 1
 # A burst four times larger: losses only where counted.
 h2g -burst "$big" 0
 g2h -burst "$big" 0
+# The fwd VM as a middlebox between two switches.
+h2f2h "$n"
 "$VPIO" switch show "$sw" 2>/dev/null | sed 's/^/switch: /'
+"$VPIO" switch show "$sw2" 2>/dev/null | sed 's/^/switch: /'
 cleanup_switch
-if [ -e "/dev/shm/vpio-$sw" ]; then fail "host-guest-pktgen: switch $sw not removed"; fi
+if [ -e "/dev/shm/vpio-$sw" ] || [ -e "/dev/shm/vpio-$sw2" ]; then
+    fail "host-guest-pktgen: switch $sw or $sw2 not removed"
+fi
 finish
