@@ -12,8 +12,12 @@
  * Forwarding runs in the sender's thread (vpio_port_txsync or
  * vpio_port_send_batch), in batches of up to VPIO_SW_BATCH packets: learn the
  * source MAC, look up the destination, group per destination port, then per
- * destination: take its RX lock, copy into free slots, publish (advance the
- * port's published tail), unlock, wake the receiver if it sleeps. Broadcast,
+ * destination (VALE's leases): under its RX lock reserve the slots (a
+ * lease), unlock, copy, relock, mark the lease done; the sender holding the
+ * oldest lease publishes all completed ones in order (advances the port's
+ * published tail) and wakes the receiver if it sleeps. Concurrent senders
+ * copy in parallel; a sender that dies mid-lease is expired (its slots
+ * become empty, length-0 frames; recv_batch skips them). Broadcast,
  * multicast and unknown unicast are flooded to every other port. A frame that
  * does not fit in a destination RX ring is dropped there and counted in that
  * port's rx_drops. Frames addressed to the sending port itself are dropped.
@@ -46,13 +50,14 @@
  * SHARED STATE AND WHO WRITES / READS IT (arena layout: see docs/switch.md):
  *  - struct vpio_ring (header + slots), TX and RX: written by the owner
  *    process only (the application and its sync calls) -- except RX slots in
- *    the switch's part [tail, head - 1), which senders write under the RX
- *    lock before publishing them. Read by the owner only (senders learn
+ *    the switch's part [tail, head - 1), which senders write (each into the
+ *    slots of its lease) before publishing them. Read by the owner only (senders learn
  *    the released slots from the port record's rx_hwcur, not from head).
  *  - Port record (struct vpio_sw_port, src/switch/sw_internal.h):
  *    name/owner pid/state written under the switch's port lock by the
  *    process attaching, detaching or reclaiming the port; rx_hwtail (the
- *    published index) and rx_lock written by senders under rx_lock;
+ *    published index), rx_lock and the lease state (reservation index,
+ *    lease table) written by senders under rx_lock;
  *    rx_wake_seq incremented by senders; rx_hwcur (released index) written
  *    by the owner's rxsync; rx_need_wake set by the owner's poll before it
  *    sleeps, cleared by the one sender that wakes it; rx_* counters atomic

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -24,7 +25,8 @@
 #include "switch/sw_internal.h"
 
 _Static_assert(sizeof(struct vpio_sw_hdr) <= SW_HDR_SIZE, "header too large");
-_Static_assert(sizeof(struct vpio_sw_port) == 320, "port record layout");
+_Static_assert(sizeof(struct vpio_sw_lease) == 32, "lease layout");
+_Static_assert(sizeof(struct vpio_sw_port) == 384 + SW_LEASES * 32, "port record layout");
 _Static_assert(sizeof(struct vpio_ring) % 64 == 0, "ring layout");
 _Static_assert((VPIO_SW_RING_SLOTS & (VPIO_SW_RING_SLOTS - 1)) == 0, "ring size power of 2");
 
@@ -44,17 +46,33 @@ int sw_pid_alive(int32_t pid)
     return errno == EPERM;
 }
 
-static uint32_t my_tid(void)
+/* The cached thread id must not survive fork(): the child's thread would
+ * otherwise use its parent's id as lock holder and lease owner. */
+static __thread uint32_t cached_tid;
+static pthread_once_t tid_once = PTHREAD_ONCE_INIT;
+
+static void tid_forget(void)
 {
-    static __thread uint32_t tid;
-    if (!tid)
-        tid = (uint32_t)gettid();
-    return tid;
+    cached_tid = 0; /* runs in the child, in the thread that forked */
+}
+
+static void tid_init(void)
+{
+    pthread_atfork(NULL, NULL, tid_forget);
+}
+
+uint32_t sw_tid(void)
+{
+    if (!cached_tid) {
+        pthread_once(&tid_once, tid_init);
+        cached_tid = (uint32_t)gettid();
+    }
+    return cached_tid;
 }
 
 int sw_lock(uint32_t *w, unsigned max_wait_us)
 {
-    uint32_t me = my_tid();
+    uint32_t me = sw_tid();
     uint64_t start = 0;
     for (unsigned spin = 0;; spin++) {
         uint32_t cur = 0;
@@ -81,7 +99,7 @@ int sw_lock(uint32_t *w, unsigned max_wait_us)
 
 void sw_unlock(uint32_t *w)
 {
-    uint32_t me = my_tid();
+    uint32_t me = sw_tid();
     __atomic_compare_exchange_n(w, &me, 0, 0, __ATOMIC_RELEASE, __ATOMIC_RELAXED);
 }
 

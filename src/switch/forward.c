@@ -1,14 +1,17 @@
 /* Forwarding, in the sender's thread, one batch at a time:
  *  pass 1: validate each frame, learn its source MAC, look up its
  *          destination and append it to that port's list (or the flood list);
- *  pass 2: per destination port: take its RX lock (bounded wait), read and
- *          validate its released index and our published tail, copy the
- *          frames that fit into the free slots, publish the new tail
- *          (release store), unlock, and wake the owner if it sleeps.
- * The copy happens under the destination's lock: the simple scheme that
- * publishes in order with concurrent senders and stays correct when a sender
- * dies mid-copy (nothing is published before the tail store; the next locker
- * takes the lock over and overwrites the unpublished slots). */
+ *  pass 2: per destination port, VALE's leases: under its RX lock (bounded
+ *          wait) validate the shared indices and reserve the slots of the
+ *          frames that fit (a lease); unlock; copy; relock, mark the lease
+ *          done, publish all completed leases from the oldest on (release
+ *          store of rx_hwtail), unlock, wake the owner if it sleeps.
+ * Concurrent senders to one port copy in parallel and are published in
+ * reservation order. A sender that dies mid-copy leaves a pending lease;
+ * the next sender (or the owner's poll) that finds it the oldest, at least
+ * SW_LEASE_CHECK_MS old and its owner thread gone (or SW_LEASE_MAX_MS old
+ * whatever the owner), empties its slots (length-0 frames), counts its
+ * frames as dropped and publishes past it. */
 #include <errno.h>
 #include <limits.h>
 #include <linux/futex.h>
@@ -22,6 +25,10 @@
 #define DST_DROP 0xfffeu /* not forwarded: to self */
 #define DST_ERR 0xfffdu  /* invalid frame */
 #define RX_LOCK_WAIT_US 50000u
+/* A group of at most this many slots, with no lease outstanding, is copied
+ * under the lock instead (tiny copies cost less than a second lock round
+ * trip; e.g. the batch-1 case). */
+#define SMALL_SLOTS 4u
 
 static uint32_t pkt_len(const struct vpio_pkt *p)
 {
@@ -109,18 +116,114 @@ static void wake(struct vpio_sw_port *dp)
     }
 }
 
-/* Deliver the frames listed in ucast (nu) merged with the flood list to d. */
+void (*sw_lease_hook)(struct vpio_port *p, unsigned dst);
+unsigned long sw_lease_overtaken;
+
+void sw_lease_reset(struct vpio_sw_port *dp)
+{
+    uint32_t t = __atomic_load_n(&dp->rx_hwtail, __ATOMIC_RELAXED) & SW_RING_MASK;
+    __atomic_store_n(&dp->rx_resv, t, __ATOMIC_RELAXED);
+    __atomic_store_n(&dp->lease_first, __atomic_load_n(&dp->lease_next, __ATOMIC_RELAXED),
+                     __ATOMIC_RELAXED);
+}
+
+/* A pending lease is given up when its owner thread is dead, or when it is
+ * absurdly old (a live but stopped or hostile sender; a stamp from the
+ * future is garbage, hence "old" too). */
+static int lease_expired(const struct vpio_sw_lease *e, uint64_t now)
+{
+    uint64_t age = now - __atomic_load_n(&e->stamp_ms, __ATOMIC_RELAXED);
+    if (age < SW_LEASE_CHECK_MS)
+        return 0;
+    if (age >= SW_LEASE_MAX_MS)
+        return 1;
+    return !sw_pid_alive((int32_t)__atomic_load_n(&e->owner, __ATOMIC_RELAXED));
+}
+
+/* Under dp->rx_lock: validate the ring and lease indices, expire dead
+ * leases, publish the completed ones in order. Returns -1 if rx_hwcur or
+ * rx_hwtail is out of range (the owner resynchronises them), 1 if rx_hwtail
+ * moved, 0 otherwise. Bounded: every step moves the tail forward within
+ * the reserved part of the ring. */
+int sw_lease_settle(struct sw_arena *a, unsigned d, uint64_t now)
+{
+    struct vpio_sw_port *dp = &a->ports[d];
+    struct vpio_ring *r = sw_ring(a, d, 1);
+    uint32_t head = __atomic_load_n(&dp->rx_hwcur, __ATOMIC_ACQUIRE);
+    uint32_t tail = __atomic_load_n(&dp->rx_hwtail, __ATOMIC_RELAXED);
+    if (head >= VPIO_SW_RING_SLOTS || tail >= VPIO_SW_RING_SLOTS)
+        return -1;
+    uint32_t resv = __atomic_load_n(&dp->rx_resv, __ATOMIC_RELAXED);
+    uint32_t first = __atomic_load_n(&dp->lease_first, __ATOMIC_RELAXED);
+    uint32_t next = __atomic_load_n(&dp->lease_next, __ATOMIC_RELAXED);
+    uint32_t resvd = vpio_ring_dist(tail, resv);
+    if (resv >= VPIO_SW_RING_SLOTS || next - first > SW_LEASES ||
+        resvd > vpio_ring_dist(tail, (head - 1) & SW_RING_MASK) || (first == next) != !resvd ||
+        (first != next &&
+         __atomic_load_n(&dp->lease[(next - 1) % SW_LEASES].end, __ATOMIC_RELAXED) != resv)) {
+        __atomic_fetch_add(&dp->rx_errs, 1, __ATOMIC_RELAXED);
+        sw_lease_reset(dp);
+        return 0;
+    }
+    uint32_t t0 = tail;
+    uint64_t drops = 0;
+    while (first != next) {
+        struct vpio_sw_lease *e = &dp->lease[first % SW_LEASES];
+        uint32_t st = __atomic_load_n(&e->start, __ATOMIC_RELAXED);
+        uint32_t en = __atomic_load_n(&e->end, __ATOMIC_RELAXED);
+        if (__atomic_load_n(&e->id, __ATOMIC_RELAXED) != first || st != tail ||
+            en >= VPIO_SW_RING_SLOTS || en == st || vpio_ring_dist(tail, en) > vpio_ring_dist(tail, resv)) {
+            /* inconsistent: keep what is published, forget the rest */
+            __atomic_fetch_add(&dp->rx_errs, 1, __ATOMIC_RELAXED);
+            __atomic_store_n(&dp->rx_resv, tail, __ATOMIC_RELAXED);
+            first = next;
+            break;
+        }
+        if (!__atomic_load_n(&e->done, __ATOMIC_RELAXED)) {
+            if (!lease_expired(e, now))
+                break;
+            /* The sender died (or hangs) mid-copy: its slots become empty
+             * frames (length 0, as VALE does with bad lengths), its frames
+             * are counted as dropped; everything behind it gets out. */
+            for (uint32_t i = st; i != en; i = vpio_ring_next(i)) {
+                __atomic_store_n(&r->slot[i].len, 0, __ATOMIC_RELAXED);
+                __atomic_store_n(&r->slot[i].flags, 0, __ATOMIC_RELAXED);
+            }
+            uint32_t nf = __atomic_load_n(&e->nframes, __ATOMIC_RELAXED);
+            drops += nf < vpio_ring_dist(st, en) ? nf : vpio_ring_dist(st, en);
+            __atomic_store_n(&e->done, 1, __ATOMIC_RELAXED);
+        }
+        tail = en;
+        first++;
+    }
+    __atomic_store_n(&dp->lease_first, first, __ATOMIC_RELAXED);
+    if (drops)
+        __atomic_fetch_add(&dp->rx_drops, drops, __ATOMIC_RELAXED);
+    if (tail == t0)
+        return 0;
+    __atomic_store_n(&dp->rx_hwtail, tail, __ATOMIC_RELEASE);
+    return 1;
+}
+
+/* Deliver the frames listed in ucast (nu) merged with the flood list to d:
+ * VALE's leases. Under d's RX lock, reserve the slots for the frames that
+ * fit (a lease, recorded in the port's lease table); unlock; copy; relock,
+ * mark the lease done, publish every completed lease from the oldest on
+ * (whoever holds the oldest lease publishes the others' too), unlock, wake
+ * the owner if it sleeps. Reservation is serial, copies run in parallel,
+ * publication is in order. */
 static void deliver(struct vpio_port *p, const struct vpio_pkt *pkts, unsigned d,
                     const uint16_t *ucast, unsigned nu, const uint16_t *fl, unsigned nf)
 {
-    struct vpio_sw_port *dp = &p->a.ports[d];
-    struct vpio_ring *r = sw_ring(&p->a, d, 1);
+    struct sw_arena *a = &p->a;
+    struct vpio_sw_port *dp = &a->ports[d];
+    struct vpio_ring *r = sw_ring(a, d, 1);
     unsigned total = nu + nf;
     /* Lock-free pre-check: a full ring (the common case when a sender
      * outruns its receiver) drops without writing any line the receiver
      * reads. Only a hint: rechecked under the lock. */
     uint32_t h0 = __atomic_load_n(&dp->rx_hwcur, __ATOMIC_RELAXED);
-    uint32_t t0 = __atomic_load_n(&dp->rx_hwtail, __ATOMIC_RELAXED);
+    uint32_t t0 = __atomic_load_n(&dp->rx_resv, __ATOMIC_RELAXED);
     if (h0 < VPIO_SW_RING_SLOTS && t0 < VPIO_SW_RING_SLOTS &&
         ((h0 + VPIO_SW_RING_SLOTS - 1 - t0) & SW_RING_MASK) == 0) {
         __atomic_fetch_add(&dp->rx_drops, total, __ATOMIC_RELAXED);
@@ -134,6 +237,23 @@ static void deliver(struct vpio_port *p, const struct vpio_pkt *pkts, unsigned d
         __atomic_fetch_add(&dp->rx_drops, total, __ATOMIC_RELAXED);
         return;
     }
+    /* This destination's frames in batch order, and the slots they need. */
+    uint32_t need_total = 0;
+    int all_single = 1;
+    for (unsigned iu = 0, jf = 0, k = 0; k < total; k++) {
+        unsigned i;
+        if (jf >= nf || (iu < nu && ucast[iu] < fl[jf]))
+            i = ucast[iu++];
+        else
+            i = fl[jf++];
+        uint32_t need = (p->len[i] + VPIO_SW_BUF_SIZE - 1) / VPIO_SW_BUF_SIZE;
+        p->order[k] = (uint16_t)i;
+        p->need[k] = (uint8_t)need;
+        need_total += need;
+        all_single &= need == 1;
+    }
+
+    /* ---- reserve ---- */
     if (sw_lock(&dp->rx_lock, RX_LOCK_WAIT_US) < 0) {
         p->stuck_until_ms[d] = now + 1000;
         __atomic_fetch_add(&dp->rx_drops, total, __ATOMIC_RELAXED);
@@ -144,44 +264,128 @@ static void deliver(struct vpio_port *p, const struct vpio_pkt *pkts, unsigned d
         sw_unlock(&dp->rx_lock);
         return; /* detached meanwhile: not delivered, not the port's drop */
     }
-    uint32_t head = __atomic_load_n(&dp->rx_hwcur, __ATOMIC_ACQUIRE);
-    uint32_t tail = __atomic_load_n(&dp->rx_hwtail, __ATOMIC_RELAXED);
-    if (head >= VPIO_SW_RING_SLOTS || tail >= VPIO_SW_RING_SLOTS) {
+    int pub = sw_lease_settle(a, d, now);
+    if (pub < 0) {
         sw_unlock(&dp->rx_lock);
         __atomic_fetch_add(&dp->rx_errs, 1, __ATOMIC_RELAXED);
         __atomic_fetch_add(&dp->rx_drops, total, __ATOMIC_RELAXED);
         return;
     }
-    uint32_t space = (head + VPIO_SW_RING_SLOTS - 1 - tail) & SW_RING_MASK;
-    uint64_t bytes = 0;
-    unsigned sent = 0, drops = 0, iu = 0, jf = 0;
-    while (iu < nu || jf < nf) {
-        unsigned i;
-        if (jf >= nf || (iu < nu && ucast[iu] < fl[jf]))
-            i = ucast[iu++];
-        else
-            i = fl[jf++];
-        uint32_t len = p->len[i];
-        uint32_t need = (len + VPIO_SW_BUF_SIZE - 1) / VPIO_SW_BUF_SIZE;
-        if (need > space) {
-            drops++;
-            continue;
+    uint32_t head = __atomic_load_n(&dp->rx_hwcur, __ATOMIC_RELAXED);
+    uint32_t resv = __atomic_load_n(&dp->rx_resv, __ATOMIC_RELAXED);
+    uint32_t id = __atomic_load_n(&dp->lease_next, __ATOMIC_RELAXED);
+    uint32_t space = (head + VPIO_SW_RING_SLOTS - 1 - resv) & SW_RING_MASK;
+    if (id - __atomic_load_n(&dp->lease_first, __ATOMIC_RELAXED) >= SW_LEASES)
+        space = 0; /* lease table full: more concurrent senders than ports */
+    unsigned nsel;
+    uint32_t nslots;
+    if (need_total <= space) {
+        nsel = total;
+        nslots = need_total;
+    } else if (all_single) {
+        nsel = space;
+        nslots = space;
+    } else { /* keep the frames that fit, in order (rare: chains, ring nearly full) */
+        nsel = 0;
+        nslots = 0;
+        for (unsigned k = 0; k < total; k++)
+            if (p->need[k] <= space - nslots) {
+                nslots += p->need[k];
+                p->order[nsel++] = p->order[k];
+            }
+    }
+    uint32_t start = resv, end = (resv + nslots) & SW_RING_MASK;
+    if (nsel && nslots <= SMALL_SLOTS && id == __atomic_load_n(&dp->lease_first, __ATOMIC_RELAXED)) {
+        /* A tiny group and nobody else copying: copy under the lock and
+         * publish at once (shorter than a second lock round trip). Nothing
+         * is visible before the two stores, so a sender dying here leaves
+         * nothing behind (the next locker takes the lock over). */
+        uint64_t bytes = 0;
+        uint32_t t = start;
+        for (unsigned k = 0; k < nsel; k++) {
+            unsigned i = p->order[k];
+            t = copy_frame(p, d, r, &pkts[i], p->len[i], t);
+            bytes += p->len[i];
+            p->delivered[i] = 1;
         }
-        tail = copy_frame(p, d, r, &pkts[i], len, tail);
-        space -= need;
-        sent++;
-        bytes += len;
-        p->delivered[i] = 1;
-    }
-    __atomic_store_n(&dp->rx_hwtail, tail, __ATOMIC_RELEASE);
-    sw_unlock(&dp->rx_lock);
-    if (sent) {
-        __atomic_fetch_add(&dp->rx_pkts, sent, __ATOMIC_RELAXED);
+        __atomic_store_n(&dp->rx_resv, end, __ATOMIC_RELAXED);
+        __atomic_store_n(&dp->rx_hwtail, end, __ATOMIC_RELEASE);
+        sw_unlock(&dp->rx_lock);
+        __atomic_fetch_add(&dp->rx_pkts, nsel, __ATOMIC_RELAXED);
         __atomic_fetch_add(&dp->rx_bytes, bytes, __ATOMIC_RELAXED);
+        if (total - nsel)
+            __atomic_fetch_add(&dp->rx_drops, total - nsel, __ATOMIC_RELAXED);
         wake(dp);
+        return;
     }
-    if (drops)
-        __atomic_fetch_add(&dp->rx_drops, drops, __ATOMIC_RELAXED);
+    struct vpio_sw_lease *e = &dp->lease[id % SW_LEASES];
+    uint32_t me = sw_tid();
+    if (nsel) {
+        __atomic_store_n(&e->id, id, __ATOMIC_RELAXED);
+        __atomic_store_n(&e->owner, me, __ATOMIC_RELAXED);
+        __atomic_store_n(&e->start, (uint16_t)start, __ATOMIC_RELAXED);
+        __atomic_store_n(&e->end, (uint16_t)end, __ATOMIC_RELAXED);
+        __atomic_store_n(&e->nframes, (uint16_t)nsel, __ATOMIC_RELAXED);
+        __atomic_store_n(&e->done, 0, __ATOMIC_RELAXED);
+        __atomic_store_n(&e->stamp_ms, now, __ATOMIC_RELAXED);
+        __atomic_store_n(&dp->rx_resv, end, __ATOMIC_RELAXED);
+        __atomic_store_n(&dp->lease_next, id + 1, __ATOMIC_RELAXED);
+    }
+    sw_unlock(&dp->rx_lock);
+    if (total - nsel)
+        __atomic_fetch_add(&dp->rx_drops, total - nsel, __ATOMIC_RELAXED);
+    if (!nsel) {
+        if (pub)
+            wake(dp);
+        return;
+    }
+
+    /* ---- copy, outside the lock ---- */
+    if (sw_lease_hook)
+        sw_lease_hook(p, d);
+    uint64_t bytes = 0;
+    uint32_t t = start;
+    for (unsigned k = 0; k < nsel; k++) {
+        unsigned i = p->order[k];
+        t = copy_frame(p, d, r, &pkts[i], p->len[i], t);
+        bytes += p->len[i];
+    }
+
+    /* ---- complete, publish in order ---- */
+    int ok = 0;
+    if (sw_lock(&dp->rx_lock, RX_LOCK_WAIT_US) >= 0) {
+        uint32_t first = __atomic_load_n(&dp->lease_first, __ATOMIC_RELAXED);
+        uint32_t next = __atomic_load_n(&dp->lease_next, __ATOMIC_RELAXED);
+        /* still ours? (not expired, not reset by a resync or a re-attach) */
+        if (id - first < next - first && next - first <= SW_LEASES &&
+            __atomic_load_n(&e->id, __ATOMIC_RELAXED) == id &&
+            __atomic_load_n(&e->owner, __ATOMIC_RELAXED) == me &&
+            __atomic_load_n(&e->start, __ATOMIC_RELAXED) == start &&
+            __atomic_load_n(&e->end, __ATOMIC_RELAXED) == end &&
+            !__atomic_load_n(&e->done, __ATOMIC_RELAXED) &&
+            __atomic_load_n(&dp->state, __ATOMIC_ACQUIRE) == SW_PORT_ACTIVE) {
+            __atomic_store_n(&e->done, 1, __ATOMIC_RELAXED);
+            ok = 1;
+        }
+        if (ok && __atomic_load_n(&dp->lease_first, __ATOMIC_RELAXED) != id)
+            __atomic_fetch_add(&sw_lease_overtaken, 1, __ATOMIC_RELAXED); /* rare */
+        if (sw_lease_settle(a, d, sw_now_ms()) > 0)
+            pub = 1;
+        sw_unlock(&dp->rx_lock);
+    } else {
+        /* a live holder that does not let go: our lease expires (1 s) */
+        p->stuck_until_ms[d] = now + 1000;
+    }
+    if (ok) {
+        for (unsigned k = 0; k < nsel; k++)
+            p->delivered[p->order[k]] = 1;
+        __atomic_fetch_add(&dp->rx_pkts, nsel, __ATOMIC_RELAXED);
+        __atomic_fetch_add(&dp->rx_bytes, bytes, __ATOMIC_RELAXED);
+    } else {
+        __atomic_fetch_add(&dp->rx_drops, nsel, __ATOMIC_RELAXED);
+    }
+    if (pub)
+        wake(dp);
 }
 
 unsigned sw_forward(struct vpio_port *p, const struct vpio_pkt *pkts, unsigned n)

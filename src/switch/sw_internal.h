@@ -9,8 +9,8 @@
 
 #include "vpio/switch.h"
 
-#define VPIO_SW_MAGIC 0x3130575354504956ull /* "VIPTSW01" little-endian */
-#define VPIO_SW_VERSION 1u
+#define VPIO_SW_MAGIC 0x3230575354504956ull /* "VIPTSW02" little-endian */
+#define VPIO_SW_VERSION 2u /* 2: RX leases */
 #define VPIO_SW_READY 0x59444552u /* "REDY" */
 #define SW_RING_MASK (VPIO_SW_RING_SLOTS - 1)
 
@@ -40,6 +40,21 @@ struct vpio_sw_mac {
     uint64_t stamp_ms;
 };
 
+/* An RX lease (VALE): slots [start, end) of a port's RX ring reserved by one
+ * sender under rx_lock, filled outside the lock, marked done under the lock
+ * and published (rx_hwtail moves over it) once every older lease is done.
+ * Written under rx_lock only. */
+#define SW_LEASES 64 /* per port: one per concurrent sender (a port sends from one thread) */
+struct vpio_sw_lease {
+    uint32_t id;       /* lease sequence number; the entry is live if id in [lease_first, lease_next) */
+    uint32_t owner;    /* sender's thread id */
+    uint16_t start, end; /* slots */
+    uint16_t nframes;  /* frames in it (for the drop count if it expires) */
+    uint16_t done;     /* 1: copy finished (or expired: slots emptied) */
+    uint64_t stamp_ms; /* sw_now_ms() at reservation */
+    uint64_t pad_;
+};
+
 /* Port record. */
 struct vpio_sw_port {
     /* line 0: identity; written under hdr->port_lock by attach/detach/reap */
@@ -51,18 +66,26 @@ struct vpio_sw_port {
     uint8_t pad1_[16];
     /* line 1: sender side of the RX ring; written by senders under rx_lock */
     uint32_t rx_lock __attribute__((aligned(64))); /* holder tid, 0 = free */
-    uint32_t rx_hwtail;                            /* published: frames in [rx_hwcur, rx_hwtail) */
-    uint32_t rx_wake_seq;                          /* futex word: ++ on each wake */
-    /* line 2: owner side of the RX ring; written by the owner's rxsync/poll
+    uint32_t rx_resv;     /* reserved up to here: leases cover [rx_hwtail, rx_resv) */
+    uint32_t lease_first; /* oldest live lease id */
+    uint32_t lease_next;  /* next lease id */
+    /* line 2: published index and wake word: written by the sender that
+     * publishes (under rx_lock), read by the owner (apart from line 1, so
+     * the owner's polling does not bounce the line senders lock) */
+    uint32_t rx_hwtail __attribute__((aligned(64))); /* published: frames in [rx_hwcur, rx_hwtail) */
+    uint32_t rx_wake_seq;                            /* futex word: ++ on each wake */
+    /* line 3: owner side of the RX ring; written by the owner's rxsync/poll
      * (rx_need_wake also cleared by the sender that wakes the owner) */
     uint32_t rx_hwcur __attribute__((aligned(64))); /* released up to here */
     uint32_t rx_need_wake; /* owner sleeps (or is about to); the waking sender clears it */
-    /* line 3: RX counters, atomic adds by senders (and the owner: rx_errs) */
+    /* line 4: RX counters, atomic adds by senders (and the owner: rx_errs) */
     uint64_t rx_pkts __attribute__((aligned(64)));
     uint64_t rx_bytes, rx_drops, rx_errs;
-    /* line 4: TX counters, written by the owner's forwarding path */
+    /* line 5: TX counters, written by the owner's forwarding path */
     uint64_t tx_pkts __attribute__((aligned(64)));
     uint64_t tx_bytes, tx_drops, tx_errs;
+    /* lines 6..37: RX leases, entry id % SW_LEASES (under rx_lock) */
+    struct vpio_sw_lease lease[SW_LEASES] __attribute__((aligned(64)));
 } __attribute__((aligned(64)));
 
 /* Layout (all offsets from the arena base). */
@@ -118,6 +141,8 @@ struct vpio_port {
     uint16_t dst[VPIO_SW_BATCH];
     uint32_t len[VPIO_SW_BATCH];
     uint8_t delivered[VPIO_SW_BATCH];
+    uint16_t order[VPIO_SW_BATCH]; /* one destination's frames, batch order */
+    uint8_t need[VPIO_SW_BATCH];   /* slots per frame (in order[] order) */
     uint16_t cnt[VPIO_SW_MAX_PORTS];
     uint16_t list[VPIO_SW_MAX_PORTS][VPIO_SW_BATCH];
     uint16_t flood[VPIO_SW_BATCH];
@@ -133,6 +158,7 @@ void sw_arena_close(struct sw_arena *a);
 int sw_valid_name(const char *s);
 void sw_reap(struct sw_arena *a, int wait_ms);
 int sw_pid_alive(int32_t pid);
+uint32_t sw_tid(void); /* this thread's id (cached) */
 
 /* SIGBUS guard (guard.c): register a mapping (returns its slot or -ENOSPC),
  * unregister it (before munmap), and whether a fault replaced it with zero
@@ -162,6 +188,21 @@ unsigned sw_mac_count(const struct sw_arena *a, uint64_t now_ms);
 /* Clock (tests may replace it). */
 extern uint64_t (*sw_now_ms)(void);
 uint64_t sw_clock_ms(void);
+
+/* RX leases (forward.c). Under dp->rx_lock: forget every lease (senders
+ * still copying find theirs gone and count their frames as dropped);
+ * expire leases of dead (or > SW_LEASE_MAX_MS old) senders and publish the
+ * completed ones in order (returns 1 if rx_hwtail moved). */
+#define SW_LEASE_CHECK_MS 10   /* a lease this old: is its owner alive? */
+#define SW_LEASE_MAX_MS 1000   /* a lease this old is expired even if it is */
+void sw_lease_reset(struct vpio_sw_port *dp);
+int sw_lease_settle(struct sw_arena *a, unsigned d, uint64_t now_ms);
+/* Test hook: called by a sender between reserving a lease on port dst and
+ * copying into it (NULL in normal use). */
+extern void (*sw_lease_hook)(struct vpio_port *p, unsigned dst);
+/* Leases completed while an older one was still being copied by another
+ * sender (published by that one): concurrent copies happened (tests). */
+extern unsigned long sw_lease_overtaken;
 
 /* Forward one batch (n <= VPIO_SW_BATCH) from port p (forward.c). */
 void sw_read_stats(const struct vpio_sw_port *sp, struct vpio_port_stats *st);

@@ -1,7 +1,8 @@
 /* Test helper: a hostile peer. Attaches to switch SW's arena (no port) and,
  * for SECONDS, scribbles random values on port PORT's shared state: its RX
- * ring header and slots, its published indices, its RX lock (sometimes held
- * "forever" by this live process), its wake word, and the MAC table. Built
+ * ring header and slots, its published and reserved indices, its lease
+ * table, its RX lock (sometimes held "forever" by this live process), its
+ * wake word, and the MAC table. Built
  * by tests/integration/switch_pktgen.sh with cc; not part of vpio.
  *   sw_scribble SW PORT SECONDS */
 #include <stdio.h>
@@ -47,7 +48,7 @@ int main(int argc, char **argv)
     unsigned long n = 0;
     while (time(NULL) < end) {
         uint32_t v = rnd();
-        switch (rnd() % 12) {
+        switch (rnd() % 15) {
         case 0:
             sp->rx_hwtail = v;
             break;
@@ -88,6 +89,28 @@ int main(int argc, char **argv)
             m->stamp_ms = rnd();
             break;
         }
+        case 11: /* lease indices */
+            if (v & 1)
+                sp->rx_resv = rnd() % (VPIO_SW_RING_SLOTS + 4);
+            else if (v & 2)
+                sp->lease_first = rnd();
+            else
+                sp->lease_next = sp->lease_first + rnd() % (SW_LEASES + 4);
+            break;
+        case 12: { /* a lease entry: garbage, or a plausible pending one */
+            struct vpio_sw_lease *l = &sp->lease[v % SW_LEASES];
+            l->id = (rnd() & 1) ? sp->lease_first : rnd();
+            l->owner = (rnd() & 1) ? (uint32_t)getpid() : rnd();
+            l->start = (uint16_t)(rnd() % (VPIO_SW_RING_SLOTS + 2));
+            l->end = (uint16_t)(rnd() % (VPIO_SW_RING_SLOTS + 2));
+            l->done = (uint16_t)(rnd() & 1);
+            l->nframes = (uint16_t)rnd();
+            l->stamp_ms = (rnd() & 1) ? 0 : ~0ull;
+            break;
+        }
+        case 13:
+            sp->lease[v % SW_LEASES].done = 0;
+            break;
         default:
             sp->rx_pkts = v;
             break;

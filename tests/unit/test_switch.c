@@ -25,6 +25,7 @@
 #include "vpio/switch.h"
 
 static char swname[VPIO_SW_NAME_MAX];
+static double mono(void);
 static int swseq;
 
 static uint64_t fake_ms;
@@ -335,6 +336,7 @@ struct sender_arg {
     struct vpio_port *p;
     unsigned src;
     unsigned n;
+    unsigned len; /* frame length, <= 1024 */
     unsigned ok;
     int finished;
 };
@@ -342,14 +344,14 @@ struct sender_arg {
 static void *sender(void *arg)
 {
     struct sender_arg *s = arg;
-    uint8_t frames[64][64];
+    static __thread uint8_t frames[64][1024];
     struct vpio_pkt pk[64];
     uint32_t seq = 0;
     while (seq < s->n) {
         unsigned k = 0;
         for (; k < 64 && seq + k < s->n; k++) {
-            make_frame(frames[k], 64, BCAST, s->src, seq + k);
-            pk[k] = (struct vpio_pkt){.data = frames[k], .len = 64};
+            make_frame(frames[k], s->len, BCAST, s->src, seq + k);
+            pk[k] = (struct vpio_pkt){.data = frames[k], .len = s->len};
         }
         s->ok += vpio_port_send_batch(s->p, pk, k);
         seq += k;
@@ -361,14 +363,18 @@ static void *sender(void *arg)
 static void test_multi_sender_order(void **state)
 {
     (void)state;
-    enum { NS = 3, PER = 200000 };
+    enum { NS = 3, PER = 100000 };
+    unsigned long overtaken0 = sw_lease_overtaken;
     struct vpio_port *rx = open_port("rx");
     struct sender_arg sa[NS];
     pthread_t th[NS];
     for (int i = 0; i < NS; i++) {
         char n[16];
         snprintf(n, sizeof n, "s%d", i);
-        sa[i] = (struct sender_arg){.p = open_port(n), .src = 10u + (unsigned)i, .n = PER};
+        /* long frames: each batch's copy takes microseconds, so the
+         * senders' leases on the receiver's ring overlap */
+        sa[i] = (struct sender_arg){.p = open_port(n), .src = 10u + (unsigned)i, .n = PER,
+                                    .len = 1000};
     }
     for (int i = 0; i < NS; i++)
         pthread_create(&th[i], NULL, sender, &sa[i]);
@@ -421,8 +427,151 @@ static void test_multi_sender_order(void **state)
     assert_int_equal(st.rx_pkts, got);
     assert_int_equal(st.rx_pkts + st.rx_drops, (uint64_t)NS * PER);
     assert_true(got > 0);
+    /* copies really ran concurrently: some leases completed while an older
+     * one was still being filled, and were published by its sender */
+    print_message("leases overtaken: %lu\n", sw_lease_overtaken - overtaken0);
+    assert_true(sw_lease_overtaken > overtaken0);
     for (int i = 0; i < NS; i++)
         vpio_port_close(sa[i].p);
+    vpio_port_close(rx);
+}
+
+/* ---- leases: out-of-order completion, in-order publication ---- */
+static struct vpio_port *lease_b, *lease_rx;
+static int lease_hook_calls, lease_rx_seen_inside;
+
+static void lease_order_hook(struct vpio_port *p, unsigned dst)
+{
+    (void)p;
+    (void)dst;
+    if (lease_hook_calls++)
+        return; /* only inside the first sender's lease */
+    /* A holds its lease (reserved, not yet copied): B reserves behind it,
+     * copies and completes first, but may not publish */
+    static uint8_t fb[8][60]; /* not send_n's buffers: A has not copied them yet */
+    struct vpio_pkt pk[8];
+    uint8_t mb[6];
+    mac_of(mb, 3);
+    for (unsigned i = 0; i < 8; i++) {
+        make_frame(fb[i], 60, mb, 2, 1000 + i);
+        pk[i] = (struct vpio_pkt){.data = fb[i], .len = 60};
+    }
+    assert_int_equal(vpio_port_send_batch(lease_b, pk, 8), 8);
+    lease_rx_seen_inside = vpio_port_rxsync(lease_rx);
+}
+
+static void test_lease_order(void **state)
+{
+    (void)state;
+    struct vpio_port *a = open_port("a"), *b = open_port("b"), *rx = open_port("rx");
+    lease_b = b;
+    lease_rx = rx;
+    uint8_t mrx[6];
+    mac_of(mrx, 3);
+    send_n(rx, BCAST, 3, 1, 60, 0); /* learn rx's MAC */
+    drain(a);
+    drain(b);
+    lease_hook_calls = 0;
+    lease_rx_seen_inside = -1;
+    unsigned long ot = sw_lease_overtaken;
+    sw_lease_hook = lease_order_hook;
+    unsigned ok = send_n(a, mrx, 1, 8, 60, 0); /* > SMALL_SLOTS: a real lease */
+    sw_lease_hook = NULL;
+    assert_int_equal(ok, 8);
+    assert_int_equal(lease_rx_seen_inside, 0); /* B's frames waited for A's */
+    assert_int_equal(sw_lease_overtaken, ot + 1);
+    /* published together, A's first (reserved first), then B's */
+    struct vpio_ring *r = vpio_port_rxring(rx);
+    assert_int_equal(vpio_port_rxsync(rx), 16);
+    for (unsigned k = 0; k < 16; k++) {
+        const uint8_t *f = vpio_ring_buf(rx, r, r->head);
+        uint32_t seq;
+        memcpy(&seq, f + 14, 4);
+        assert_int_equal(f[11], k < 8 ? 1 : 2);
+        assert_int_equal(seq, k < 8 ? k : 1000 + k - 8);
+        r->head = r->cur = vpio_ring_next(r->head);
+    }
+    vpio_port_rxsync(rx);
+    struct vpio_sw_port *sp = &a->a.ports[vpio_port_id(rx)];
+    assert_int_equal(sp->lease_first, sp->lease_next); /* nothing outstanding */
+    assert_int_equal(sp->rx_resv, sp->rx_hwtail);
+    vpio_port_close(a);
+    vpio_port_close(b);
+    vpio_port_close(rx);
+}
+
+/* ---- a sender dies in the middle of its lease ---- */
+static void die_in_lease(struct vpio_port *p, unsigned dst)
+{
+    (void)p;
+    (void)dst;
+    _exit(0); /* reserved, nothing copied, lock released */
+}
+
+static void test_dead_sender_mid_lease(void **state)
+{
+    (void)state;
+    struct vpio_port *a = open_port("a"), *rx = open_port("rx");
+    uint8_t mrx[6];
+    mac_of(mrx, 3);
+    send_n(rx, BCAST, 3, 1, 60, 0); /* learn rx's MAC */
+    drain(a);
+    pid_t pid = fork();
+    if (pid == 0) {
+        char ifname[80];
+        struct vpio_port *d;
+        snprintf(ifname, sizeof ifname, "%s:dying", swname);
+        if (vpio_port_open(&d, ifname, 0) < 0)
+            _exit(1);
+        sw_lease_hook = die_in_lease;
+        send_n(d, mrx, 9, 8, 60, 0);
+        _exit(2);
+    }
+    int st;
+    waitpid(pid, &st, 0);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0); /* died inside the lease */
+    struct vpio_sw_port *sp = &a->a.ports[vpio_port_id(rx)];
+    assert_int_equal(sp->lease_next - sp->lease_first, 1); /* the orphan */
+    assert_int_equal(vpio_port_rxsync(rx), 0);
+    /* a live sender behind it: reserved after the orphan */
+    assert_int_equal(send_n(a, mrx, 1, 8, 60, 0), 8);
+    /* the receiver's poll (or the next sender) expires the orphan once it
+     * is SW_LEASE_CHECK_MS old and its owner is gone: not wedged */
+    double t = mono();
+    assert_int_equal(vpio_port_poll(rx, VPIO_POLL_RX, 2000), VPIO_POLL_RX);
+    assert_true(mono() - t < 1.0);
+    struct vpio_ring *r = vpio_port_rxring(rx);
+    assert_int_equal(vpio_port_rxsync(rx), 16);
+    for (unsigned k = 0; k < 16; k++) { /* 8 empty slots, then a's frames */
+        uint32_t i = (r->head + k) & (VPIO_SW_RING_SLOTS - 1);
+        assert_int_equal(r->slot[i].len, k < 8 ? 0 : 60);
+    }
+    struct vpio_port_stats s0;
+    vpio_port_stats(rx, &s0);
+    /* recv_batch skips the empty frames; a's frames come in order */
+    static uint8_t buf[16][2048];
+    struct vpio_rxpkt rp[16];
+    for (int i = 0; i < 16; i++)
+        rp[i] = (struct vpio_rxpkt){.buf = buf[i], .cap = sizeof buf[i]};
+    assert_int_equal(vpio_port_recv_batch(rx, rp, 16), 8);
+    for (uint32_t k = 0; k < 8; k++) {
+        uint32_t seq;
+        memcpy(&seq, buf[k] + 14, 4);
+        assert_int_equal(rp[k].len, 60);
+        assert_int_equal(buf[k][11], 1);
+        assert_int_equal(seq, k);
+    }
+    struct vpio_port_stats s1;
+    vpio_port_stats(rx, &s1);
+    assert_int_equal(s1.rx_errs, s0.rx_errs); /* empty frames are not errors */
+    assert_true(s1.rx_drops >= 8);            /* the dead sender's frames */
+    assert_int_equal(s1.rx_pkts, 8);
+    assert_int_equal(sp->lease_first, sp->lease_next);
+    /* and traffic goes on */
+    assert_int_equal(send_n(a, mrx, 1, 8, 60, 100), 8);
+    assert_int_equal(drain(rx), 8);
+    vpio_port_close(a);
     vpio_port_close(rx);
 }
 
@@ -892,6 +1041,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_full_ring_drop, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fragments_and_iov, setup, teardown),
         cmocka_unit_test_setup_teardown(test_multi_sender_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lease_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dead_sender_mid_lease, setup, teardown),
         cmocka_unit_test_setup_teardown(test_poll, setup, teardown),
         cmocka_unit_test_setup_teardown(test_names_and_reclaim, setup, teardown),
         cmocka_unit_test_setup_teardown(test_corrupt_arena, setup, teardown),
