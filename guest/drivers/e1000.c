@@ -91,10 +91,12 @@ static int csb_enable(struct e1000 *nic)
         e1000_write(nic, E1000_CSBAH, (u32)(pa >> 32));
         e1000_write(nic, E1000_CSBAL, (u32)pa | CSBAL_ENABLE);
         ok = csb_readback_ok(e1000_read(nic, E1000_CSBAL), pa);
-        if (ok)
+        if (ok) {
             nic->csb = c;
-        else
+            nic->csb_txkick_seen = nic->csb_rxkick_seen = 0;
+        } else {
             free_pages(c, 1);
+        }
     }
     int mode = e1000_txmode_resolve(E1000_TX_CSB, offered, ok);
     if (mode != E1000_TX_CSB)
@@ -275,7 +277,7 @@ static void tx_hand_over(struct e1000 *nic, bool stall)
     if (nic->txmode == E1000_TX_CSB) {
         nic->tx_hw_tail = tail;
         nic->tx_commits++;
-        if (csb_tx_publish(nic->csb, tail)) {   /* host TX side sleeps: kick */
+        if (csb_tx_publish_once(nic->csb, tail, &nic->csb_txkick_seen)) { /* host sleeps: kick */
             e1000_write(nic, TDT, tail);
             nic->tdt_writes++;
         }
@@ -376,7 +378,7 @@ void e1000_rx_give(struct e1000 *nic, u32 rdt)
 {
     wmb();                                  /* cleared descriptors before the tail */
     if (nic->csb) {
-        if (csb_rx_publish(nic->csb, rdt)) {    /* host RX side out of buffers: kick */
+        if (csb_rx_publish_once(nic->csb, rdt, &nic->csb_rxkick_seen)) { /* out of buffers */
             e1000_write(nic, RDT, rdt);
             nic->rdt_writes++;
         }

@@ -65,6 +65,7 @@ struct e1000 {
     u32 sc_irq_mark;                    /* nic_irqs before that TDT write */
     u64 sc_t0, sc_timeout;              /* TSC of the write; bound (TSC ticks) */
     struct e1000_csb *csb;              /* non-NULL while the CSB is on */
+    u32 csb_txkick_seen, csb_rxkick_seen; /* need-kick values already kicked for */
     u32 itr, tidv, tadv, rdtr, radv;    /* moderation written at probe */
 
     /* Counters: every register access is an exit. */

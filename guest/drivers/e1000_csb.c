@@ -83,6 +83,28 @@ bool csb_rx_publish(struct e1000_csb *c, u32 rdt)
     return LOAD_ACQ(&c->host_need_rxkick) != 0;
 }
 
+bool csb_kick_once(u32 flag, u32 *last)
+{
+    if (flag == 0 || flag == *last)
+        return false;
+    *last = flag;
+    return true;
+}
+
+bool csb_tx_publish_once(struct e1000_csb *c, u32 tdt, u32 *last)
+{
+    STORE_REL(&c->guest_tdt, tdt);
+    FULL_FENCE();
+    return csb_kick_once(LOAD_ACQ(&c->host_need_txkick), last);
+}
+
+bool csb_rx_publish_once(struct e1000_csb *c, u32 rdt, u32 *last)
+{
+    STORE_REL(&c->guest_rdt, rdt);
+    FULL_FENCE();
+    return csb_kick_once(LOAD_ACQ(&c->host_need_rxkick), last);
+}
+
 u32 csb_host_tdh(const struct e1000_csb *c, u32 n, u32 fallback)
 {
     u32 v = LOAD_ACQ(&c->host_tdh);

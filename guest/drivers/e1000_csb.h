@@ -69,6 +69,16 @@ void csb_init(struct e1000_csb *c, u32 tdt, u32 rdt);
 bool csb_tx_publish(struct e1000_csb *c, u32 tdt);
 bool csb_rx_publish(struct e1000_csb *c, u32 rdt);
 
+/* Kick once per host sleep. The host's need-kick flag is 0 while it is
+ * awake and a value that changes with every sleep (docs/csb.md); a guest
+ * that kicked for value v need not kick again until the flag changes: its
+ * first kick already woke the host (or will). *last is the guest-private
+ * value of the last kick. Returns true if the caller must kick now. */
+bool csb_kick_once(u32 flag, u32 *last);
+/* As csb_tx_publish/csb_rx_publish, with the kick-once rule. */
+bool csb_tx_publish_once(struct e1000_csb *c, u32 tdt, u32 *last);
+bool csb_rx_publish_once(struct e1000_csb *c, u32 rdt, u32 *last);
+
 /* Acquire loads of the host's indices; an index >= n (a broken host) reads
  * as "no progress" (returns fallback). */
 u32 csb_host_tdh(const struct e1000_csb *c, u32 n, u32 fallback);

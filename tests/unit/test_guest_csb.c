@@ -599,9 +599,36 @@ static void test_rx_no_lost_wakeup(void **state)
     assert_true(kicks <= refills);
 }
 
+/* Kick once per host sleep: repeated publishes against the same sleeping
+ * flag value kick once; a new sleep (new value) kicks again; an awake host
+ * (0) never. */
+static void kick_once_per_sleep(void **state)
+{
+    (void)state;
+    u32 last = 0;
+    assert_false(csb_kick_once(0, &last));
+    assert_true(csb_kick_once(7, &last));
+    assert_false(csb_kick_once(7, &last));
+    assert_false(csb_kick_once(7, &last));
+    assert_false(csb_kick_once(0, &last));
+    assert_true(csb_kick_once(8, &last));
+    struct e1000_csb c;
+    csb_init(&c, 0, 0);
+    last = 0;
+    __atomic_store_n(&c.host_need_txkick, 3, __ATOMIC_SEQ_CST);
+    assert_true(csb_tx_publish_once(&c, 1, &last));
+    assert_false(csb_tx_publish_once(&c, 2, &last));
+    assert_int_equal(c.guest_tdt, 2);
+    __atomic_store_n(&c.host_need_rxkick, 5, __ATOMIC_SEQ_CST);
+    u32 rlast = 0;
+    assert_true(csb_rx_publish_once(&c, 9, &rlast));
+    assert_false(csb_rx_publish_once(&c, 10, &rlast));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(kick_once_per_sleep),
         cmocka_unit_test(test_txmode_parse),
         cmocka_unit_test(test_detection_and_fallback),
         cmocka_unit_test(test_sc_decision),

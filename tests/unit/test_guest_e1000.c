@@ -306,10 +306,14 @@ static void test_csb_tx_kicks_only_when_host_sleeps(void **state)
     assert_int_equal(c->guest_tdt, 101);
     assert_int_equal(nic.tdt_writes, 1); /* no exits while the host is awake */
     assert_int_equal(nic.reg_writes + nic.reg_reads, 1);
-    c->host_need_txkick = 1; /* host went to sleep */
+    c->host_need_txkick = 2; /* host went to sleep again: a new flag value */
     assert_int_equal(e1000_tx(&nic, frame, 60), 0);
     assert_int_equal(nic.tdt_writes, 2);
     assert_int_equal(regs[R_TDT / 4], 102);
+    /* Still the same sleep: the first kick already woke it, no second exit. */
+    assert_int_equal(e1000_tx(&nic, frame, 60), 0);
+    assert_int_equal(nic.tdt_writes, 2);
+    assert_int_equal(c->guest_tdt, 103);
 }
 
 static void test_csb_rx_give_and_wait(void **state)
