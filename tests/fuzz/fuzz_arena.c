@@ -6,7 +6,10 @@
  * slots of the ports) as a peer process could, or run the paths that read
  * them: send_batch (learning, lookup, grouping, delivery), txsync, rxsync,
  * recv_batch, poll, attach/detach of another port (header validation,
- * reclaim) and vpio_switch_info. Nothing may crash or trip a sanitizer.
+ * reclaim) and vpio_switch_info. The port records include the RX lease
+ * state (reservation index, lease ids, the lease table), so reservation,
+ * publication and the expiry of leases read garbage too. Nothing may crash
+ * or trip a sanitizer.
  * Lock words only receive 0, a dead pid or our own tid (a live foreign
  * holder just makes every call wait its bounded 50-200 ms: correct, but
  * too slow for fuzzing); the ready word is left alone (same reason: a 2 s
