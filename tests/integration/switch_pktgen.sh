@@ -3,7 +3,8 @@
 # and unknown-unicast flood), `vpio switch` listing/removal, a dead port owner
 # reclaimed, a hostile peer scribbling on a receiver's ring (the victim
 # and the sender survive, errors are reported, the rest keeps forwarding),
-# and a hostile peer truncating the arena file (nobody dies of SIGBUS).
+# a hostile peer truncating the arena file (nobody dies of SIGBUS), and
+# senders killed mid-stream (their pending leases expire; no wedged ring).
 # Everything it creates (/dev/shm/vpio-it<pid>*, processes, the helper
 # binary) is removed on exit.
 set -u
@@ -173,7 +174,42 @@ else
 fi
 rm -f /dev/shm/vpio-$SWT
 
-# ---- 6. bad arguments, rm ----
+# ---- 6. senders killed (likely mid-lease) while another keeps sending ----
+# A sender killed between reserving slots in the receiver's ring and
+# publishing them leaves a pending lease; the next sender (or the
+# receiver's poll) expires it once its owner is gone. If that failed, the
+# ring would stay wedged and the receiver (-W 0.5: exits 0.5 s after the
+# last frame) would stop early instead of receiving until the live sender
+# ends.
+SWK=$SW-kill
+t0=$(date +%s.%N)
+timeout 20 "$VPIO" pktgen -i $SWK:r -f rx -T 8 -W 0.5 -q >"$tmp/kr" 2>&1 & pids+=($!); krpid=$!
+if wait_port $SWK r; then
+    timeout 20 "$VPIO" pktgen -i $SWK:a -f tx -T 4 -b 256 -q >"$tmp/ka" 2>&1 & pids+=($!); kapid=$!
+    for i in $(seq 12); do
+        "$VPIO" pktgen -i $SWK:k$i -f tx -T 5 -b 256 -l 1514 -q >/dev/null 2>&1 & kp=$!
+        sleep 0.15
+        kill -9 $kp 2>/dev/null; wait $kp 2>/dev/null
+    done
+    # the receiver first: it must not end (idle) before the live sender
+    wait $krpid; krrc=$?
+    t1=$(date +%s.%N)
+    wait $kapid; karc=$?
+    kp_=$(field pkts "$tmp/kr"); ka=$(field pkts "$tmp/ka")
+    dur=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
+    if [ $karc -ne 0 ] || [ $krrc -ne 0 ] || [ -z "$kp_" ] || [ "$kp_" -eq 0 ]; then
+        fail killed_senders "exit a=$karc r=$krrc, rx pkts=$kp_"
+    elif awk -v d="$dur" 'BEGIN { exit !(d < 3.5) }'; then
+        fail killed_senders "receiver stopped after ${dur}s (wedged ring?), rx pkts=$kp_"
+    else
+        pass "killed_senders (12 senders killed mid-stream; rx got $kp_ frames and ran ${dur}s, live sender delivered $ka)"
+    fi
+else
+    fail killed_senders "rx port did not appear"
+fi
+rm -f /dev/shm/vpio-$SWK
+
+# ---- 7. bad arguments, rm ----
 out=$("$VPIO" pktgen -i $SW:x -f tx -l 5 2>&1); rc=$?
 if [ $rc -eq 2 ] && echo "$out" | grep -q -- "-l 5"; then pass pktgen_bad_args; else fail pktgen_bad_args "rc=$rc: $out"; fi
 if "$VPIO" switch rm $SW >/dev/null && [ ! -e /dev/shm/vpio-$SW ]; then
