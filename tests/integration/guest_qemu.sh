@@ -6,34 +6,8 @@
 # Uses KVM when /dev/kvm is usable, TCG otherwise, and says which.
 # Each QEMU runs under `timeout 60`; only our own QEMU PIDs are killed.
 set -u
-BUILD=${BUILD:-build}
-root=$(cd "$(dirname "$0")/../.." && pwd)
-cd "$root"
-kernel="$BUILD/guest.elf"
-qemu=$(command -v qemu-system-x86_64 || true)
-if [ -z "$qemu" ]; then
-    echo "SKIP qemu-selftest: qemu-system-x86_64 not installed (scripts/deps.sh test)"
-    exit 0
-fi
-if [ ! -f "$kernel" ]; then
-    echo "FAIL qemu-selftest: $kernel missing (make guest)"
-    exit 1
-fi
-
-if [ -r /dev/kvm ] && [ -w /dev/kvm ] && grep -qE 'vmx|svm' /proc/cpuinfo; then
-    accel=(-enable-kvm -cpu host,-arch-capabilities); mode="kvm"
-else
-    accel=(-accel tcg -cpu max)
-    if [ -e /dev/kvm ]; then mode="tcg: /dev/kvm not usable"; else mode="tcg: /dev/kvm missing"; fi
-fi
-
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
+. "$(dirname "$0")/qemu_lib.sh"
+qemu_setup qemu-selftest
 
 # run NAME CMDLINE: boots the guest, output in $tmp/NAME.out, status in $tmp/NAME.rc
 run() {

@@ -18,36 +18,10 @@
 #                         every reply comes back, fwd counts frames both ways
 # KVM when /dev/kvm is usable, TCG otherwise. Only our own QEMUs are killed.
 set -u
-BUILD=${BUILD:-build}
-root=$(cd "$(dirname "$0")/../.." && pwd)
-cd "$root"
-kernel="$BUILD/guest.elf"
+. "$(dirname "$0")/qemu_lib.sh"
+qemu_setup qemu-chain
 small=${COUNT_SMALL:-1000}
 big=${COUNT_BIG:-5000}
-qemu=$(command -v qemu-system-x86_64 || true)
-if [ -z "$qemu" ]; then
-    echo "SKIP qemu-chain: qemu-system-x86_64 not installed (scripts/deps.sh test)"
-    exit 0
-fi
-if [ ! -f "$kernel" ]; then
-    echo "FAIL qemu-chain: $kernel missing (make guest)"
-    exit 1
-fi
-if [ -r /dev/kvm ] && [ -w /dev/kvm ] && grep -qE 'vmx|svm' /proc/cpuinfo; then
-    accel=(-enable-kvm -cpu host,-arch-capabilities); mode="kvm"
-else
-    accel=(-accel tcg -cpu max)
-    if [ -e /dev/kvm ]; then mode="tcg: /dev/kvm not usable"; else mode="tcg: /dev/kvm missing"; fi
-fi
-
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-    for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
 
 rx_mac=52:54:00:12:35:03
 tx_mac=52:54:00:12:35:01

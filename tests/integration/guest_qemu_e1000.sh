@@ -6,34 +6,9 @@
 #   qemu-e1000-rx   the receiver's RESULT line: pkts=N drops=0, exit status 1
 # KVM when /dev/kvm is usable, TCG otherwise. Only our own QEMUs are killed.
 set -u
-BUILD=${BUILD:-build}
-root=$(cd "$(dirname "$0")/../.." && pwd)
-cd "$root"
-kernel="$BUILD/guest.elf"
+. "$(dirname "$0")/qemu_lib.sh"
+qemu_setup qemu-e1000
 count=${COUNT:-1000}
-qemu=$(command -v qemu-system-x86_64 || true)
-if [ -z "$qemu" ]; then
-    echo "SKIP qemu-e1000: qemu-system-x86_64 not installed (scripts/deps.sh test)"
-    exit 0
-fi
-if [ ! -f "$kernel" ]; then
-    echo "FAIL qemu-e1000: $kernel missing (make guest)"
-    exit 1
-fi
-if [ -r /dev/kvm ] && [ -w /dev/kvm ] && grep -qE 'vmx|svm' /proc/cpuinfo; then
-    accel=(-enable-kvm -cpu host,-arch-capabilities); mode="kvm"
-else
-    accel=(-accel tcg -cpu max)
-    if [ -e /dev/kvm ]; then mode="tcg: /dev/kvm not usable"; else mode="tcg: /dev/kvm missing"; fi
-fi
-
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
 
 # A free loopback port: ask the kernel for one.
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null || echo $((20000 + RANDOM % 20000)))
