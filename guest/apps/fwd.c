@@ -48,24 +48,6 @@ static struct e1000 nics[2];
 static struct nm_port ports[2];
 static char stats[2][256];
 
-/* "2", "0.5", "1.25" seconds -> ms; false if not a number */
-static bool parse_ms(const char *s, u64 *ms)
-{
-    u64 whole = 0, frac = 0, scale = 1000;
-    if (!s || !*s)
-        return false;
-    for (; *s >= '0' && *s <= '9'; s++)
-        whole = whole * 10 + (u64)(*s - '0');
-    if (*s == '.')
-        for (s++; *s >= '0' && *s <= '9'; s++)
-            if (scale > 1)
-                frac += (u64)(*s - '0') * (scale /= 10);
-    if (*s)
-        return false;
-    *ms = whole * 1000 + frac;
-    return true;
-}
-
 static u64 rate(u64 n, u64 ns)
 {
     u64 us = ns / 1000;
@@ -145,7 +127,7 @@ int fwd_main(const struct cmdline *cl)
     cmdline_u64(cl, "copy", &copy);
     cmdline_u64(cl, "promisc", &promisc);
     const char *dur = cmdline_get(cl, "duration");
-    if ((dur && !parse_ms(dur, &dur_ms)) || ia == ib || ia >= NIC_MAX || ib >= NIC_MAX ||
+    if ((dur && !parse_seconds_ms(dur, &dur_ms)) || ia == ib || ia >= NIC_MAX || ib >= NIC_MAX ||
         batch < 1 || batch > E1000_NTX - 1) {
         printf("fwd: error: usage: fwd [a=0] [b=1] [batch=1..%u] [duration=S] [idle=MS] "
                "[count=N] [copy=1] [promisc=0] [txmode=classic|sc|csb]\n",

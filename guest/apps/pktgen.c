@@ -30,24 +30,6 @@ static u64 rate(u64 n, u64 ns)
     return us ? n * 1000000 / us : 0;
 }
 
-/* "2", "0.5", "1.25" seconds -> ms; false if not a number */
-static bool parse_ms(const char *s, u64 *ms)
-{
-    u64 whole = 0, frac = 0, scale = 1000;
-    if (!s || !*s)
-        return false;
-    for (; *s >= '0' && *s <= '9'; s++)
-        whole = whole * 10 + (u64)(*s - '0');
-    if (*s == '.')
-        for (s++; *s >= '0' && *s <= '9'; s++)
-            if (scale > 1)
-                frac += (u64)(*s - '0') * (scale /= 10);
-    if (*s)
-        return false;
-    *ms = whole * 1000 + frac;
-    return true;
-}
-
 /* n per 1000 packets, for the RESULT line (no floating point in the guest) */
 static u64 per_kpkt(u64 n, u64 pkts) { return pkts ? n * 1000 / pkts : 0; }
 
@@ -59,7 +41,7 @@ static int do_tx(const struct cmdline *cl)
     cmdline_u64(cl, "len", &len);
     cmdline_u64(cl, "delay", &delay);
     cmdline_u64(cl, "batch", &batch);
-    if (parse_ms(cmdline_get(cl, "duration"), &dur_ms) && dur_ms && !cmdline_get(cl, "count"))
+    if (parse_seconds_ms(cmdline_get(cl, "duration"), &dur_ms) && dur_ms && !cmdline_get(cl, "count"))
         count = ~0ull;                      /* until the duration has passed */
     const char *d = cmdline_get(cl, "dst");
     if ((d && !parse_mac(d, dst)) || len < 60 || len > 1514 || batch < 1 || batch > E1000_NTX - 1) {
@@ -136,7 +118,7 @@ static int do_rx(const struct cmdline *cl)
     u64 count = 0, timeout = 30, idle_ms = 2000, batch = E1000_NRX, dur_ms = 0;
     cmdline_u64(cl, "count", &count);
     cmdline_u64(cl, "timeout", &timeout);
-    parse_ms(cmdline_get(cl, "duration"), &dur_ms);
+    parse_seconds_ms(cmdline_get(cl, "duration"), &dur_ms);
     cmdline_u64(cl, "idle", &idle_ms);
     cmdline_u64(cl, "batch", &batch);
     if (!batch)

@@ -37,6 +37,8 @@ struct cmdline {
 void cmdline_parse(struct cmdline *cl, const char *src);
 const char *cmdline_get(const struct cmdline *cl, const char *key);
 bool cmdline_u64(const struct cmdline *cl, const char *key, u64 *out);
+/* "2", "0.5", "1.25" (seconds) -> milliseconds; false if not a number. */
+bool parse_seconds_ms(const char *s, u64 *ms);
 bool parse_u64(const char *s, u64 *out);          /* decimal or 0x hex, K/M/G */
 bool parse_mac(const char *s, u8 mac[6]);
 

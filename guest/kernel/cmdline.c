@@ -125,3 +125,20 @@ bool parse_mac(const char *s, u8 mac[6])
     }
     return *s == '\0';
 }
+
+bool parse_seconds_ms(const char *s, u64 *ms)
+{
+    u64 whole = 0, frac = 0, scale = 1000;
+    if (!s || !*s)
+        return false;
+    for (; *s >= '0' && *s <= '9'; s++)
+        whole = whole * 10 + (u64)(*s - '0');
+    if (*s == '.')
+        for (s++; *s >= '0' && *s <= '9'; s++)
+            if (scale > 1)
+                frac += (u64)(*s - '0') * (scale /= 10);
+    if (*s)
+        return false;
+    *ms = whole * 1000 + frac;
+    return true;
+}

@@ -70,6 +70,24 @@ static void test_numbers(void **state)
     assert_false(parse_u64(NULL, &v));
 }
 
+static void test_seconds(void **state)
+{
+    (void)state;
+    u64 ms = 0;
+    assert_true(parse_seconds_ms("2", &ms));
+    assert_int_equal(ms, 2000);
+    assert_true(parse_seconds_ms("0.5", &ms));
+    assert_int_equal(ms, 500);
+    assert_true(parse_seconds_ms("1.25", &ms));
+    assert_int_equal(ms, 1250);
+    assert_true(parse_seconds_ms("0.0004", &ms)); /* below a millisecond */
+    assert_int_equal(ms, 0);
+    assert_false(parse_seconds_ms("", &ms));
+    assert_false(parse_seconds_ms(NULL, &ms));
+    assert_false(parse_seconds_ms("2s", &ms));
+    assert_false(parse_seconds_ms("-1", &ms));
+}
+
 static void test_mac(void **state)
 {
     uint8_t m[6];
@@ -109,6 +127,7 @@ int main(void)
         cmocka_unit_test(test_app_args_options),
         cmocka_unit_test(test_app_option_and_last_wins),
         cmocka_unit_test(test_numbers),
+        cmocka_unit_test(test_seconds),
         cmocka_unit_test(test_mac),
         cmocka_unit_test(test_long_line_truncated),
     };
