@@ -146,7 +146,6 @@ int vm_run(struct vm *vm, double timeout_s)
         case KVM_EXIT_MMIO:
             x->mmio++;
             handle_mmio(vm);
-            vm_nics_after_mmio(vm);
             break;
         case KVM_EXIT_HLT:
             x->hlt++; /* with the in-kernel LAPIC, HLT is served in the kernel */

@@ -35,6 +35,13 @@ static void nic_timer(void *opaque, uint64_t now)
     e1000_timer_expired(&nic->e1000.dev, now);
 }
 
+/* A register write armed an earlier moderation timer: wake the I/O thread
+ * if it sleeps towards a later one (the model calls this only on change). */
+static void nic_deadline_changed(void *opaque, uint64_t deadline_ns)
+{
+    io_thread_notify(opaque, deadline_ns);
+}
+
 int vm_nic_add(struct vm *vm, const char *spec)
 {
     struct vm_nics *nics = &vm->nics;
@@ -48,8 +55,20 @@ int vm_nic_add(struct vm *vm, const char *spec)
         snprintf(vm->err, sizeof(vm->err), "--nic %s: %s", spec, err);
         return -1;
     }
+    /* The I/O thread exists (not yet running) before any model can report a
+     * deadline to it. */
+    if (!nics->io_ready) {
+        if (io_thread_init(&nics->io) < 0) {
+            snprintf(vm->err, sizeof(vm->err), "eventfd: %s", strerror(errno));
+            return -1;
+        }
+        nics->io_ready = true;
+    }
     unsigned index = nics->count;
-    struct e1000_config cfg = {.mitigation = parsed.mitigation != 0, .csb = parsed.csb != 0};
+    struct e1000_config cfg = {.mitigation = parsed.mitigation != 0,
+                               .csb = parsed.csb != 0,
+                               .deadline_changed = nic_deadline_changed,
+                               .deadline_opaque = &nics->io};
     if (parsed.has_mac)
         memcpy(cfg.mac, parsed.mac, 6);
     else
@@ -86,11 +105,6 @@ int vm_nics_start(struct vm *vm)
     struct vm_nics *nics = &vm->nics;
     if (nics->count == 0)
         return 0;
-    if (io_thread_init(&nics->io) < 0) {
-        snprintf(vm->err, sizeof(vm->err), "eventfd: %s", strerror(errno));
-        return -1;
-    }
-    nics->io_ready = true;
     for (int i = 0; i < nics->count; i++) {
         struct vm_nic *nic = &nics->nic[i];
         struct io_source src = {.fd = net_poll_fd(nic->backend),
@@ -116,15 +130,6 @@ int vm_nics_start(struct vm *vm)
         nic->csb_running = true;
     }
     return 0;
-}
-
-void vm_nics_after_mmio(struct vm *vm)
-{
-    struct vm_nics *nics = &vm->nics;
-    if (!nics->io.running)
-        return;
-    for (int i = 0; i < nics->count; i++)
-        io_thread_notify(&nics->io, e1000_next_deadline_ns(&nics->nic[i].e1000.dev));
 }
 
 void vm_nics_print_stats(struct vm *vm, FILE *out)

@@ -36,8 +36,6 @@ int vm_nic_add(struct vm *vm, const char *spec);
 int vm_nics_start(struct vm *vm);
 /* Stops the I/O thread; counters stay readable. */
 void vm_nics_stop(struct vm *vm);
-/* After an MMIO exit: a register write may have armed an earlier timer. */
-void vm_nics_after_mmio(struct vm *vm);
 void vm_nics_print_stats(struct vm *vm, FILE *out);
 /* Stops the I/O thread, frees the models, closes the backends. */
 void vm_nics_destroy(struct vm *vm);
