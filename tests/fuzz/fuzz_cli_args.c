@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "fuzz_argv.h"
 #include <unistd.h>
 
 #include "cli/pktgen.h"
@@ -18,13 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(copy, data, size);
     copy[size] = 0;
     char *argv[64];
-    int argc = 0;
-    argv[argc++] = "pktgen";
-    for (size_t i = 0; i <= size && argc < 63;) {
-        argv[argc++] = copy + i;
-        i += strlen(copy + i) + 1;
-    }
-    argv[argc] = NULL;
+    int argc = fuzz_split_args(copy, size, "pktgen", argv, 64);
     /* --help prints usage to stdout: keep the fuzzer's output quiet. */
     static FILE *devnull;
     if (!devnull)

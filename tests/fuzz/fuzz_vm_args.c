@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_argv.h"
+
 #include "cli/vm_args.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -12,13 +14,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(copy, data, size);
     copy[size] = 0;
     char *argv[64];
-    int argc = 0;
-    argv[argc++] = "vm";
-    for (size_t i = 0; i <= size && argc < 63;) {
-        argv[argc++] = copy + i;
-        i += strlen(copy + i) + 1;
-    }
-    argv[argc] = NULL;
+    int argc = fuzz_split_args(copy, size, "vm", argv, 64);
     struct vm_args args;
     char err[256];
     if (vm_args_parse(argc, argv, &args, err, sizeof(err)) == 0 && !args.help) {
