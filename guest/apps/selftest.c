@@ -106,10 +106,9 @@ int selftest_main(const struct cmdline *cl)
     u64 ticks0 = timer_ticks, wakeups = 0;
     u64 w0 = rdtsc();
     while (timer_ticks - ticks0 < 10 && tsc_to_ns(rdtsc() - w0) < 2000000000ull) {
-        cli();
+        u64 seen = irq_seq_read();
         if (timer_ticks - ticks0 < 10)
-            sys_wait();
-        sti();
+            sys_wait(seen);
         wakeups++;
     }
     u64 ticks = timer_ticks - ticks0;

@@ -7,11 +7,18 @@
  *   - the page tables, GDT, TSS and IDT are static data, complete at link
  *     time (no fill loops at boot);
  *   - boot is ~20 instructions from the PVH entry to the iretq into ring 3;
- *   - interrupt handlers are 3-7 instructions; exceptions record what
+ *   - interrupt handlers are 3-8 instructions; exceptions record what
  *     happened and return to a ring-3 handler;
- *   - the only system calls are `wait` (sti; hlt) and `halt`.
+ *   - the system calls are `wait` (sleep unless an interrupt came since the
+ *     caller looked), `halt` and port I/O.
  * Everything else (bss zeroing, parsing, devices, drivers) runs in ring 3
- * with IOPL 3 and user-accessible mappings.
+ * with user-accessible mappings.
+ *
+ * Ring 3 runs with IF set and IOPL 0, and never changes either: KVM-PVM (the
+ * hypervisor of our build machine) runs guest ring 3 in host user mode, where
+ * it neither honours a guest IOPL nor lets `cli`/`sti` through (both #GP).
+ * So port I/O is a system call, and the race-free sleep is a sequence count
+ * of interrupts (irq_seq) checked by `wait` with IF clear, not cli in ring 3.
  *
  * Tables that must hold 16-bit pieces of addresses (IDT gates, the TSS
  * descriptor) are computed as offsets from __image_base inside this one
@@ -68,8 +75,12 @@ long_mode:
         mov     $SEL_TSS, %ax
         ltr     %ax
         lidt    idt_ptr(%rip)
-        /* iretq into ring 3 with IOPL 3 and IF clear (the PIC may still be
-         * unmasked after firmware; ring 3 masks it before sti). */
+        /* Firmware (SeaBIOS under QEMU) leaves the 8259s unmasked with the
+         * PIT on vector 8; ring 3 runs with IF set, so mask them here. */
+        mov     $0xff, %al
+        out     %al, $0x21
+        out     %al, $0xa1
+        /* iretq into ring 3, IF set, IOPL 0. */
         push    $SEL_UDATA
         push    $ustack_top
         push    $RFLAGS_USER
@@ -82,22 +93,84 @@ long_mode:
 /* Ring-0 interrupt handlers. Each one ends with EOI + iretq. The EOI store
  * writes whatever EAX holds: the xAPIC EOI register ignores the value. */
 
+/* Every handler of a hardware interrupt counts it in irq_seq (SYS_WAIT). */
+
 /* LAPIC timer: one counter, visible to ring 3. */
 timer_isr:
         incq    timer_ticks(%rip)
+        incq    irq_seq(%rip)
         movabs  %eax, LAPIC_EOI
         iretq
 
-/* System call gate (DPL 3, interrupt gate, so IF is clear on entry).
- * SYS_WAIT: sti; hlt — the sti shadow covers hlt, so an interrupt pending
- * at the sti wakes the hlt instead of being lost. The caller checks its
- * condition with IF clear in ring 3 first; iretq restores its RFLAGS. */
-syscall_isr:
-        test    %eax, %eax
-        jnz     1f
+/* System calls. KVM-PVM (our build machine's hypervisor) turns `int N` from
+ * guest ring 3 into #UD and runs the target of `syscall` without entering
+ * ring 0, but delivers exceptions faithfully. So a system call is the
+ * instruction sequence SYSCALL_INSN (layout.h: ud2, then the byte 0x80),
+ * which raises #UD on every x86 CPU and hypervisor; the #UD handler checks
+ * the three bytes, steps over them and dispatches. Number in eax, arguments
+ * in rdi, rsi, rdx, result in eax; rcx, rdx and r11 are clobbered (ring 0
+ * uses rcx and r11 as scratch). IF is clear on entry (interrupt gate).
+ * Anything else that raises #UD is a real fault. One jump through a table:
+ * every ring-0 instruction counts (see the top). */
+ud_isr:
+        mov     (%rsp), %rcx                    /* faulting rip */
+        movl    (%rcx), %r11d
+        and     $0xffffff, %r11d
+        cmp     $SYSCALL_SIGNATURE, %r11d
+        jne     ud_fault
+        add     $3, %rcx
+        mov     %rcx, (%rsp)                    /* return past the signature */
+        cmp     $SYS_COUNT, %eax
+        jae     sys_bad
+        jmp     *syscall_table(, %rax, 8)
+ud_fault:
+        push    $0
+        push    $6
+        jmp     fault_common
+
+/* SYS_WAIT(seen): sleep unless irq_seq moved past `seen`, the value ring 3
+ * read before it checked its condition. With IF clear here, an interrupt
+ * that came after that read has already bumped irq_seq (return at once);
+ * one that comes later wakes the hlt: the sti shadow covers hlt. */
+sys_wait:
+        cmp     irq_seq(%rip), %rdi
+        jne     1f
         sti
         hlt
+1:      iretq
+
+sys_outb:
+        mov     %esi, %eax
+        mov     %edi, %edx
+        out     %al, %dx
         iretq
+
+sys_outl:
+        mov     %esi, %eax
+        mov     %edi, %edx
+        out     %eax, %dx
+        iretq
+
+sys_inb:
+        mov     %edi, %edx
+        xor     %eax, %eax
+        in      %dx, %al
+        iretq
+
+sys_inl:
+        mov     %edi, %edx
+        in      %dx, %eax
+        iretq
+
+/* SYS_OUTSB(port, buf, n): one string instruction, one VM exit per page. */
+sys_outsb:
+        mov     %rdx, %rcx
+        mov     %edi, %edx
+        rep outsb
+        iretq
+
+sys_halt:
+sys_bad:
 1:      cli
         hlt
         jmp     1b
@@ -109,17 +182,19 @@ spurious_isr:
 /* Any vector nobody asked for: count it, EOI (harmless if not in service). */
 unexpected_isr:
         incl    unexpected_irqs(%rip)
+        incq    irq_seq(%rip)
         movabs  %eax, LAPIC_EOI
         iretq
 
 /* Generic device IRQs 0x21-0x2f: irq_counts[vector - 0x20]++ . Stubs are
- * 17 bytes: 32 apart (the IDT gates below use the same stride). */
+ * 24 bytes: 32 apart (the IDT gates below use the same stride). */
         .balign 32
 irq_stubs:
         .set    v, VEC_IRQ_FIRST
         .rept   VEC_IRQ_LAST - VEC_IRQ_FIRST + 1
         .balign 32
 1:      incl    irq_counts + 4 * (v - 0x20)(%rip)
+        incq    irq_seq(%rip)
         movabs  %eax, LAPIC_EOI
         iretq
         .if     . - 1b > 32
@@ -131,7 +206,7 @@ irq_stubs:
 /* NIC interrupts 0x30-0x33 (level-triggered INTx): read the NIC's ICR to
  * deassert the line before EOI, accumulate it for the ring-3 driver
  * (nic_icr[n], taken with xchg), count the interrupt. */
-/* Stubs are 34 bytes: 64 apart (the IDT gates below use the same stride). */
+/* Stubs are 41 bytes: 64 apart (the IDT gates below use the same stride). */
         .balign 64
 nic_stubs:
         .set    n, 0
@@ -142,6 +217,7 @@ nic_stubs:
         mov     (%rax), %eax
         or      %eax, nic_icr + 4 * n(%rip)
         incl    nic_irqs + 4 * n(%rip)
+        incq    irq_seq(%rip)
         movabs  %eax, LAPIC_EOI
         pop     %rax
         iretq
@@ -254,7 +330,9 @@ idt_ptr:
 idt:
         .set    v, 0
         .rept   256
-        .if     v < 32
+        .if     v == 6
+        GATE(OFF(ud_isr), 0x8e)
+        .elseif v < 32
         GATE(OFF(exc_stubs) + 16 * v, 0x8e)
         .elseif v == VEC_TIMER
         GATE(OFF(timer_isr), 0x8e)
@@ -262,8 +340,6 @@ idt:
         GATE(OFF(irq_stubs) + 32 * (v - VEC_IRQ_FIRST), 0x8e)
         .elseif v >= VEC_NIC_FIRST && v < VEC_NIC_FIRST + NIC_MAX
         GATE(OFF(nic_stubs) + 64 * (v - VEC_NIC_FIRST), 0x8e)
-        .elseif v == VEC_SYSCALL
-        GATE(OFF(syscall_isr), 0xee)
         .elseif v == VEC_SPURIOUS
         GATE(OFF(spurious_isr), 0x8e)
         .else
@@ -272,6 +348,14 @@ idt:
         .set    v, v + 1
         .endr
 idt_end:
+
+        .balign 8
+syscall_table:                                  /* indexed by SYS_* */
+        .quad   sys_wait, sys_halt, sys_outb, sys_outl, sys_inb, sys_inl, sys_outsb
+        .if     (. - syscall_table) != 8 * SYS_COUNT
+        .error  "syscall_table and SYS_COUNT disagree"
+        .endif
+
         .globl  __boot_end
 __boot_end:
 
@@ -292,7 +376,7 @@ user_start:
         mov     $EXIT_FAIL, %edi
         call    guest_exit
 
-/* The ring-3 side of an exception: on the fault stack, IF clear. */
+/* The ring-3 side of an exception: on the fault stack. */
         .globl  user_fault_entry
 user_fault_entry:
         and     $-16, %rsp
@@ -330,7 +414,7 @@ catch_resume:
         mov     40(%rdi), %r15
         mov     48(%rdi), %rsp
         push    64(%rdi)
-        popfq                                   /* IOPL 3: may restore IF */
+        popfq                                   /* ring 3: IF and IOPL stay as they are */
         mov     $1, %eax
         jmp     *56(%rdi)
 
@@ -369,9 +453,10 @@ pd:
 
 /* State written by ring-0 handlers and read by ring 3 (user-accessible). */
         .balign 64
-        .globl  timer_ticks, unexpected_irqs, irq_counts, fault_info
+        .globl  timer_ticks, irq_seq, unexpected_irqs, irq_counts, fault_info
         .globl  nic_icr_addr, nic_icr, nic_irqs
 timer_ticks:    .quad 0
+irq_seq:        .quad 0                 /* hardware interrupts taken, all vectors */
 unexpected_irqs: .long 0
         .balign 8
 irq_counts:     .fill 16, 4, 0

@@ -403,7 +403,7 @@ void e1000_rx_wait_any(struct e1000 *const *nics, unsigned n)
 {
     for (unsigned k = 0; k < n; k++)
         e1000_take_icr(nics[k]);
-    cli();
+    u64 seen = irq_seq_read();
     bool sleep = true;
     for (unsigned k = 0; sleep && k < n; k++) {
         struct e1000 *nic = nics[k];
@@ -413,8 +413,7 @@ void e1000_rx_wait_any(struct e1000 *const *nics, unsigned n)
                     !(nic->rx[nic->rx_next].status & DESC_DD);
     }
     if (sleep)
-        sys_wait();
-    sti();
+        sys_wait(seen);
     for (unsigned k = 0; k < n; k++)
         if (nics[k]->csb)
             csb_rx_awake(nics[k]->csb);     /* polling again: no interrupts wanted */

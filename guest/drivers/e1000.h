@@ -113,8 +113,8 @@ void e1000_rx_refill(struct e1000 *nic);
  * write and a STATUS read; csb: guest_rdt, RDT only if the host sleeps). */
 void e1000_rx_give(struct e1000 *nic, u32 rdt);
 /* Sleeps until an interrupt if nothing has arrived at rx_next: the race-free
- * wait (cli; in csb mode set guest_need_rxintr, barrier; re-check DD; only
- * then halt; sti). Returns after an interrupt or at once if a frame is
+ * wait (read irq_seq; in csb mode set guest_need_rxintr, barrier; re-check
+ * DD; only then sys_wait). Returns after an interrupt or at once if a frame is
  * there. The timer tick also wakes it. */
 void e1000_rx_wait(struct e1000 *nic);
 /* The same over several NICs (a forwarder): sleeps only if none of them has

@@ -65,12 +65,17 @@ size_t alloc_free_pages(void);
 
 /* interrupts.c: the ring-0/ring-3 shared state and the wait call. */
 extern volatile u64 timer_ticks;
+extern volatile u64 irq_seq;      /* hardware interrupts taken (ring 0 counts) */
 extern volatile u32 unexpected_irqs;
 extern volatile u32 irq_counts[16];
 extern volatile u64 nic_icr_addr[NIC_MAX];
 extern volatile u32 nic_icr[NIC_MAX];
 extern volatile u32 nic_irqs[NIC_MAX];
-void sys_wait(void);            /* with IF clear: sti; hlt in ring 0 */
+/* The race-free sleep: seen = irq_seq_read(); check the condition; if
+ * there is nothing to do, sys_wait(seen). It returns after an interrupt, at
+ * once if one came after irq_seq_read(). Ring 3 never masks interrupts. */
+static inline u64 irq_seq_read(void) { return __atomic_load_n(&irq_seq, __ATOMIC_SEQ_CST); }
+void sys_wait(u64 seen_irq_seq);
 void sys_halt(void) __attribute__((noreturn));
 void guest_exit(int code) __attribute__((noreturn));
 void pic_mask_all(void);

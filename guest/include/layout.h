@@ -13,8 +13,8 @@
 #define SEL_UCODE       0x23            /* 0x20 | RPL 3 */
 #define SEL_TSS         0x28
 
-/* RFLAGS of ring 3: IOPL 3 (bits 12-13) so port I/O and cli/sti work there. */
-#define RFLAGS_USER     0x3002          /* IOPL 3, IF clear, bit 1 always set */
+/* RFLAGS of ring 3: IF set, IOPL 0. Ring 3 never changes IF (entry.S). */
+#define RFLAGS_USER     0x0202          /* IF, bit 1 always set */
 #define RFLAGS_IF       0x200
 
 /* Interrupt vectors. */
@@ -23,12 +23,20 @@
 #define VEC_IRQ_LAST    0x2f
 #define VEC_NIC_FIRST   0x30            /* 0x30-0x33: NIC handlers (read ICR) */
 #define NIC_MAX         4
-#define VEC_SYSCALL     0x80            /* int $0x80, DPL 3 */
 #define VEC_SPURIOUS    0xff
 
-/* System calls: number in eax. */
-#define SYS_WAIT        0               /* sti; hlt: returns after an interrupt */
+/* System calls: SYSCALL_INSN (ud2; .byte 0x80, see arch/entry.S), number in
+ * eax, arguments in rdi, rsi, rdx. */
+#define SYSCALL_INSN    "ud2; .byte 0x80"
+#define SYSCALL_SIGNATURE 0x800b0f      /* its three bytes, little-endian */
+#define SYS_WAIT        0               /* (seen_irq_seq): halt unless irq_seq moved */
 #define SYS_HALT        1               /* halt forever (exit without debug-exit) */
+#define SYS_OUTB        2               /* (port, value) */
+#define SYS_OUTL        3               /* (port, value) */
+#define SYS_INB         4               /* (port) -> value */
+#define SYS_INL         5               /* (port) -> value */
+#define SYS_OUTSB       6               /* (port, buf, n): rep outsb */
+#define SYS_COUNT       7
 
 /* Devices at fixed addresses (identity mapped, user accessible, uncached). */
 #define LAPIC_BASE      0xfee00000

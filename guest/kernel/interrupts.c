@@ -4,15 +4,12 @@
 #include "io.h"
 #include "kernel.h"
 
-void sys_wait(void)
-{
-    __asm__ volatile("int $0x80" : : "a"(SYS_WAIT) : "memory");
-}
+void sys_wait(u64 seen_irq_seq) { syscall2(SYS_WAIT, seen_irq_seq, 0); }
 
 void sys_halt(void)
 {
     for (;;)
-        __asm__ volatile("int $0x80" : : "a"(SYS_HALT) : "memory");
+        syscall2(SYS_HALT, 0, 0);
 }
 
 /* QEMU's isa-debug-exit and vpio end the VM with status (code << 1) | 1.
@@ -31,15 +28,15 @@ void pic_mask_all(void)
     outb(0xa1, 0xff);
 }
 
-/* Race-free sleep: check with IF clear (IOPL 3 allows cli in ring 3), and
- * the kernel's sti; hlt cannot miss an interrupt that arrives after the
- * check. Returns with IF set. */
+/* Race-free sleep: read irq_seq before the check; SYS_WAIT returns at once
+ * if an interrupt came in between. */
 u64 wait_change64(volatile u64 *p, u64 old)
 {
-    u64 v;
-    cli();
-    while ((v = *p) == old)
-        sys_wait();
-    sti();
-    return v;
+    for (;;) {
+        u64 seen = irq_seq_read();
+        u64 v = *p;
+        if (v != old)
+            return v;
+        sys_wait(seen);
+    }
 }

@@ -38,7 +38,6 @@ void kmain(u32 start_info)
         guest_exit(EXIT_USAGE);
     }
     timer_start((u32)hz);
-    sti();
     printf("vpio-guest: ring 3, tsc %lu kHz, timer %u Hz, %lu MiB free, lapic id %u, "
            "ioapic %u pins\n",
            tsc_hz / 1000, timer_hz, alloc_free_pages() * PAGE_SIZE >> 20, lapic_id(),

@@ -42,6 +42,7 @@ u64 tsc_hz = 1000000000ull;
 volatile u64 nic_icr_addr[NIC_MAX];
 volatile u32 nic_icr[NIC_MAX];
 volatile u32 nic_irqs[NIC_MAX];
+volatile u64 irq_seq;
 
 static volatile u32 *regs; /* 128 KiB BAR0, below 2 GiB (MAP_32BIT) */
 static struct pci_dev fake_pci;
@@ -104,7 +105,7 @@ void ioapic_route(u32 gsi, u8 vector, int trigger, int polarity)
     if (gsi < 24)
         route_vector[gsi] = vector;
 }
-void sys_wait(void)
+void sys_wait(u64 seen_irq_seq)
 {
 }
 

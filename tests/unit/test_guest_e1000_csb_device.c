@@ -14,9 +14,11 @@
  *     KVM_IOEVENTFD delivers them (an in-kernel exit, value dropped);
  *   - interrupts: the model's INTx level wakes an "interrupt" thread that
  *     plays the CPU and the guest's ring-0 stub (deliver only while IF=1,
- *     read ICR, OR it into nic_icr, count nic_irqs); cli/sti/sys_wait model
- *     IF and "sti; hlt" (sys_wait returns only on an interrupt: there is no
- *     timer tick here, so a lost wake-up is not papered over: it is a stall);
+ *     read ICR, OR it into nic_icr, count nic_irqs, bump irq_seq); ring 3
+ *     never masks interrupts (as in the guest), and sys_wait(seen) models
+ *     the ring-0 SYS_WAIT: return at once if irq_seq moved past `seen`,
+ *     else sleep until an interrupt (there is no timer tick here, so a lost
+ *     wake-up is not papered over: it is a stall);
  *   - the backend loops every transmitted frame back to the receive side
  *     (its poll fd is an eventfd, level-triggered like the switch port's).
  *
@@ -56,12 +58,8 @@
 #include "../../guest/include/io.h"
 static uint32_t t_mmio_read32(uint64_t a);
 static void t_mmio_write32(uint64_t a, uint32_t v);
-static void t_cli(void);
-static void t_sti(void);
 #define mmio_read32(a) t_mmio_read32(a)
 #define mmio_write32(a, v) t_mmio_write32(a, v)
-#define cli() t_cli()
-#define sti() t_sti()
 #define e1000 g_e1000 /* the guest's struct e1000 vs the model's */
 #include "../../guest/kernel/cmdline.c"
 #include "../../guest/drivers/e1000.c"
@@ -93,6 +91,7 @@ u64 tsc_hz;
 volatile u64 nic_icr_addr[NIC_MAX];
 volatile u32 nic_icr[NIC_MAX];
 volatile u32 nic_irqs[NIC_MAX];
+volatile u64 irq_seq;
 
 static int memfd = -1;
 static uint8_t *dev_view; /* GPA 0 in the model's view */
@@ -112,7 +111,7 @@ static atomic_ullong kicks_tx, kicks_rx; /* TDT/RDT writes taken by the "ioevent
 /* interrupt machinery */
 static pthread_mutex_t irq_mx = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t irq_cv = PTHREAD_COND_INITIALIZER;
-static int irq_level, if_flag = 1, delivering, wake_pending, irq_stop;
+static int irq_level, wake_pending, irq_stop;
 static unsigned long long stalls;
 
 static uint64_t host_ns(void)
@@ -161,32 +160,17 @@ static void t_mmio_write32(uint64_t a, uint32_t v)
     e1000_reg_write(&dev, off, v);
 }
 
-/* cli: waits for an interrupt being delivered to finish (it "came before"),
- * then masks; interrupts that ran before the cli do not wake a later wait. */
-static void t_cli(void)
+/* SYS_WAIT(seen) in ring 0: with IF clear, compare irq_seq with what ring 3
+ * saw before its check; sleep ("sti; hlt") only if no interrupt came since.
+ * Returns when an interrupt was delivered; no timer tick. */
+void sys_wait(u64 seen)
 {
     pthread_mutex_lock(&irq_mx);
-    while (delivering)
-        pthread_cond_wait(&irq_cv, &irq_mx);
-    if_flag = 0;
+    if (__atomic_load_n(&irq_seq, __ATOMIC_SEQ_CST) != seen) {
+        pthread_mutex_unlock(&irq_mx);
+        return;
+    }
     wake_pending = 0;
-    pthread_mutex_unlock(&irq_mx);
-}
-
-static void t_sti(void)
-{
-    pthread_mutex_lock(&irq_mx);
-    if_flag = 1;
-    pthread_cond_broadcast(&irq_cv);
-    pthread_mutex_unlock(&irq_mx);
-}
-
-/* "sti; hlt": returns when an interrupt was delivered; no timer tick. */
-void sys_wait(void)
-{
-    pthread_mutex_lock(&irq_mx);
-    if_flag = 1;
-    pthread_cond_broadcast(&irq_cv);
     struct timespec dl;
     clock_gettime(CLOCK_REALTIME, &dl);
     dl.tv_sec += STALL_MS / 1000;
@@ -220,20 +204,19 @@ static void *irq_main(void *arg)
 {
     for (;;) {
         pthread_mutex_lock(&irq_mx);
-        while (!irq_stop && !(irq_level && if_flag))
+        while (!irq_stop && !irq_level)
             pthread_cond_wait(&irq_cv, &irq_mx);
         if (irq_stop) {
             pthread_mutex_unlock(&irq_mx);
             return NULL;
         }
-        delivering = 1;
         pthread_mutex_unlock(&irq_mx);
         uint32_t icr = e1000_reg_read(&dev, E1000_ICR); /* deasserts the line */
         atomic_fetch_add(&exits_mmio, 1);
         __atomic_fetch_or(&nic_icr[0], icr, __ATOMIC_SEQ_CST);
         __atomic_fetch_add(&nic_irqs[0], 1, __ATOMIC_SEQ_CST);
         pthread_mutex_lock(&irq_mx);
-        delivering = 0;
+        __atomic_fetch_add(&irq_seq, 1, __ATOMIC_SEQ_CST);
         wake_pending = 1;
         pthread_cond_broadcast(&irq_cv);
         pthread_mutex_unlock(&irq_mx);
@@ -386,8 +369,7 @@ static bool machine_up(bool csb, bool mitigation)
     assert_int_equal(e1000_csb_thread_start(&waiter, &dev), 0);
     irq_stop = 0;
     irq_level = 0;
-    if_flag = 1;
-    wake_pending = delivering = 0;
+    wake_pending = 0;
     stalls = 0;
     assert_int_equal(pthread_create(&irq_thread, NULL, irq_main, NULL), 0);
     atomic_store(&ioeventfd_bound, false);
