@@ -6,4 +6,5 @@ int pktgen_main(const struct cmdline *cl);
 int fwd_main(const struct cmdline *cl);
 int crash_main(const struct cmdline *cl);
 int idle_main(const struct cmdline *cl);
+int probe_main(const struct cmdline *cl);
 #endif

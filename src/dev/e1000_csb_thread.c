@@ -122,6 +122,7 @@ void e1000_csb_thread_run(struct e1000 *dev, struct e1000_csb_waiter *w)
 static void *thread_main(void *arg)
 {
     struct e1000_csb_waiter *w = arg;
+    pthread_setname_np(pthread_self(), "csb-io");
     e1000_csb_thread_run(w->dev, w);
     return NULL;
 }

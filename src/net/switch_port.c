@@ -58,6 +58,7 @@ static void efd_clear(int fd)
 static void *waiter_main(void *arg)
 {
     struct sw_priv *s = arg;
+    pthread_setname_np(pthread_self(), "sw-waiter");
     while (!atomic_load(&s->stop)) {
         if (atomic_load(&s->owner) != OWNER_WAITER) {
             struct pollfd pfd = {.fd = s->rearm_fd, .events = POLLIN};

@@ -71,6 +71,7 @@ static uint64_t run_deadlines(struct io_thread *t)
 static void *loop(void *arg)
 {
     struct io_thread *t = arg;
+    pthread_setname_np(pthread_self(), "io");
     struct pollfd fds[IO_THREAD_MAX_SOURCES + 1];
     int owner[IO_THREAD_MAX_SOURCES + 1];
     int n = 0;
