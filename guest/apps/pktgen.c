@@ -74,11 +74,10 @@ static int do_tx(const struct cmdline *cl)
             break;
         u32 space = nm_ring_space(r);
         if (!space) {
-            nm_txsync(&port);
-            if (!nm_ring_space(r)) {
-                full++;
-                cpu_relax();
-            }
+            /* Ring full: sleep until the NIC frees slots, leaving the core
+             * to whoever drains the ring (csb: the host's I/O thread). */
+            full++;
+            nm_tx_wait(&port);
             continue;
         }
         u64 n = count - sent;

@@ -138,6 +138,13 @@ int e1000_probe(struct e1000 *nic, int index, const struct cmdline *cl)
         printf("e1000: no 8086:100e number %d on bus 0\n", index);
         return -1;
     }
+    /* QEMU (subsystem vendor 1AF4) coalesces RDT writes: they take effect at
+     * the next exit that is not coalesced, so after each RDT write the
+     * driver reads STATUS (one more exit). vpio applies RDT at once and
+     * skips it. rdt_flush=0|1 overrides. */
+    nic->rdt_flush = pci_read16(nic->pci, 0x2c) == 0x1af4;
+    if (cmdline_u64(cl, "rdt_flush", &v))
+        nic->rdt_flush = v != 0;
     nic->mmio = pci_bar_addr(nic->pci, 0);
     if (!nic->mmio || nic->mmio >= (4ull << 30) - 0x20000) {
         printf("e1000: BAR0 0x%lx not usable (must be below 4 GiB)\n", nic->mmio);
@@ -386,7 +393,8 @@ void e1000_rx_give(struct e1000 *nic, u32 rdt)
     }
     e1000_write(nic, RDT, rdt);
     nic->rdt_writes++;
-    (void)e1000_read(nic, STATUS);          /* flush coalesced MMIO (QEMU/KVM) */
+    if (nic->rdt_flush)
+        (void)e1000_read(nic, STATUS);      /* flush coalesced MMIO (QEMU/KVM) */
 }
 
 void e1000_rx_refill(struct e1000 *nic)
@@ -417,6 +425,23 @@ void e1000_rx_wait_any(struct e1000 *const *nics, unsigned n)
     for (unsigned k = 0; k < n; k++)
         if (nics[k]->csb)
             csb_rx_awake(nics[k]->csb);     /* polling again: no interrupts wanted */
+}
+
+void e1000_tx_wait(struct e1000 *nic)
+{
+    u64 seen = irq_seq_read();
+    e1000_tx_reclaim(nic);
+    if (e1000_tx_space(nic))
+        return;
+    tx_hand_over(nic, true); /* sc: nothing stays deferred while we sleep */
+    bool sleep = nic->irqs_on;
+    if (sleep && nic->csb) /* flag, barrier, re-check (docs/csb.md) */
+        sleep = csb_tx_sleep_ok(nic->csb, nic->tx_clean, E1000_NTX) &&
+                !(nic->tx[nic->tx_clean].status & DESC_DD);
+    if (sleep)
+        sys_wait(seen);
+    if (nic->csb)
+        csb_tx_awake(nic->csb);
 }
 
 void e1000_set_promisc(struct e1000 *nic, bool on)

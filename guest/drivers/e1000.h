@@ -23,7 +23,7 @@
 #include "kernel.h"
 #include "e1000_csb.h"
 
-#define E1000_NTX 256
+#define E1000_NTX 1024             /* deep: a batch of up to 1023 frames per TDT write or CSB publication */
 #define E1000_NRX 1024             /* deep: QEMU drops what a flush of its queue cannot place */
 #define E1000_BUF 2048
 
@@ -67,6 +67,7 @@ struct e1000 {
     struct e1000_csb *csb;              /* non-NULL while the CSB is on */
     u32 csb_txkick_seen, csb_rxkick_seen; /* need-kick values already kicked for */
     u32 itr, tidv, tadv, rdtr, radv;    /* moderation written at probe */
+    bool rdt_flush;                     /* read STATUS after RDT writes (QEMU coalesces them) */
 
     /* Counters: every register access is an exit. */
     u64 reg_reads, reg_writes;
@@ -97,6 +98,11 @@ void e1000_tx_commit(struct e1000 *nic);
 /* Hands over any deferred descriptors now (sc: end of a burst, before
  * waiting for completion). */
 void e1000_tx_flush(struct e1000 *nic);
+/* The TX ring is full: sleeps until the device has completed descriptors
+ * (TXDW; csb: guest_need_txintr, barrier, re-check host_tdh) or the timer
+ * ticks, instead of spinning on a core the device's I/O thread may need.
+ * Returns at once if there is room after a reclaim. */
+void e1000_tx_wait(struct e1000 *nic);
 /* Free TX descriptors (one is always kept empty). */
 static inline u32 e1000_tx_space(const struct e1000 *nic)
 {
@@ -104,8 +110,8 @@ static inline u32 e1000_tx_space(const struct e1000 *nic)
 }
 
 /* RX: peek the next received frame; advance past it; refill gives consumed
- * descriptors back with one RDT write (plus a STATUS read, which flushes
- * QEMU's coalesced MMIO so the RDT write takes effect). */
+ * descriptors back with one RDT write (plus, on QEMU, a STATUS read, which
+ * flushes its coalesced MMIO so the RDT write takes effect). */
 bool e1000_rx_peek(struct e1000 *nic, const u8 **data, u32 *len);
 void e1000_rx_advance(struct e1000 *nic);
 void e1000_rx_refill(struct e1000 *nic);

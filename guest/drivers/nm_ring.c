@@ -154,6 +154,16 @@ int nm_rx_wait(struct nm_port *p)
     return nm_rxsync(p);
 }
 
+int nm_tx_wait(struct nm_port *p)
+{
+    if (nm_txsync(p) < 0)
+        return -1;
+    if (nm_ring_space(&p->tx))
+        return 0;
+    e1000_tx_wait(p->nic);
+    return nm_txsync(p);
+}
+
 int nm_rx_wait_any(struct nm_port *const *ports, unsigned n)
 {
     struct e1000 *nics[NIC_MAX] = { 0 };

@@ -83,6 +83,9 @@ u32 nm_tx_pending(const struct nm_port *p);
 u32 nm_tx_drain(struct nm_port *p, u64 timeout_us);
 /* rxsync; if nothing new, sleep (race-free, csb-aware) and rxsync again. */
 int nm_rx_wait(struct nm_port *p);
+/* txsync; if no slot is free, sleep until the NIC completes some (race-free,
+ * csb-aware) and txsync again: netmap's poll(POLLOUT). */
+int nm_tx_wait(struct nm_port *p);
 /* The same over several ports (a forwarder): rxsync each; if all are empty,
  * sleep once (race free over all of them) and rxsync each again. */
 int nm_rx_wait_any(struct nm_port *const *ports, unsigned n);

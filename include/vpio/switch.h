@@ -195,6 +195,18 @@ int vpio_port_rxsync(struct vpio_port *p);
  * sleeping. Returns the events that hold (0 on timeout). */
 int vpio_port_poll(struct vpio_port *p, int events, int timeout_ms);
 
+/* Waiting on behalf of a receiver from another thread (a VMM's receive
+ * thread, while the device model consumes frames with recv_batch under its
+ * own lock). Both read only the published and released indices and the wake
+ * futex, never the ring, so they may run concurrently with the thread that
+ * receives; only one thread may wait at a time.
+ * vpio_port_rx_ready: 1 if frames were published that the owner has not
+ * released yet (recv_batch releases what it copies), else 0; -ENXIO.
+ * vpio_port_rx_wait: sleeps (no spinning) until rx_ready or timeout_us
+ * passes (-1 = forever); returns 1 ready, 0 timeout, -ENXIO. */
+int vpio_port_rx_ready(struct vpio_port *p);
+int vpio_port_rx_wait(struct vpio_port *p, long timeout_us);
+
 /* A frame to send: either one buffer (iovcnt == 0: data, len) or the
  * concatenation of iov[0..iovcnt). */
 struct vpio_pkt {
@@ -222,6 +234,9 @@ struct vpio_rxpkt {
  * number of frames copied. Do not mix with direct use of the RX ring
  * without an rxsync in between. */
 unsigned vpio_port_recv_batch(struct vpio_port *p, struct vpio_rxpkt *pkts, unsigned n);
+/* Frames recv_batch dropped (and counted in rx_errs) because they were
+ * longer than the caller's buffer: this handle's own count. */
+uint64_t vpio_port_rx_too_long(const struct vpio_port *p);
 
 /* Counters of one port (read from the arena: informational). */
 struct vpio_port_stats {

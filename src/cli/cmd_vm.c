@@ -1,5 +1,8 @@
 /* vpio vm: boot a PVH kernel under KVM and run it to its exit. */
+#include <errno.h>
+#include <sched.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "commands.h"
 #include "vm_args.h"
@@ -16,6 +19,11 @@ int cmd_vm(int argc, char **argv)
     if (args.help) {
         fputs(vm_usage, stdout);
         return 0;
+    }
+    /* Before any thread exists: the vCPU and every I/O thread inherit it. */
+    if (args.cpus && sched_setaffinity(0, sizeof(args.cpuset), &args.cpuset) < 0) {
+        fprintf(stderr, "vpio vm: --cpus %s: %s\n", args.cpus, strerror(errno));
+        return VM_EXIT_USAGE;
     }
     struct vm_image image;
     int status = vm_image_read(&image, args.vm.kernel, args.vm.mem_size, err, sizeof(err));

@@ -20,6 +20,10 @@ const char vm_usage[] =
     "  --nic SPEC         add an e1000 NIC (up to 4), SPEC = "
     "BACKEND[,mac=MAC][,mitigation=on|off]\n"
     "                     BACKEND = null | pcap:FILE | tap:IFNAME | SWITCH:PORT (e.g. vale0:vm1)\n"
+    "  --cpus LIST        run the VM (vCPU and its I/O threads) on these host CPUs\n"
+    "                     only, e.g. 1 or 0-1 (default: any)\n"
+    "  --halt-poll-ns N   KVM halt polling of this VM (default 0: a halted vCPU\n"
+    "                     sleeps at once, leaving the core to the I/O threads)\n"
     "  --stats            print VM exit and NIC counters on standard error at the end\n"
     "  --help             this text\n"
     "\n"
@@ -77,6 +81,39 @@ int parse_seconds(const char *s, double *out)
     return 0;
 }
 
+int parse_cpu_list(const char *s, cpu_set_t *set)
+{
+    CPU_ZERO(set);
+    if (!s || !*s)
+        return -1;
+    while (*s) {
+        char *end;
+        if (*s < '0' || *s > '9')
+            return -1;
+        errno = 0;
+        unsigned long a = strtoul(s, &end, 10), b = a;
+        if (errno || a >= CPU_SETSIZE)
+            return -1;
+        s = end;
+        if (*s == '-') {
+            s++;
+            if (*s < '0' || *s > '9')
+                return -1;
+            b = strtoul(s, &end, 10);
+            if (errno || b >= CPU_SETSIZE || b < a)
+                return -1;
+            s = end;
+        }
+        for (unsigned long c = a; c <= b; c++)
+            CPU_SET(c, set);
+        if (*s == ',' && s[1])
+            s++;
+        else if (*s)
+            return -1;
+    }
+    return 0;
+}
+
 static int bad(char *err, size_t errlen, const char *fmt, const char *arg)
 {
     snprintf(err, errlen, fmt, arg);
@@ -100,7 +137,8 @@ int vm_args_parse(int argc, char **argv, struct vm_args *args, char *err, size_t
         }
         bool takes_value = !strcmp(opt, "--kernel") || !strcmp(opt, "--mem") ||
                            !strcmp(opt, "--cmdline") || !strcmp(opt, "--timeout") ||
-                           !strcmp(opt, "--nic");
+                           !strcmp(opt, "--nic") || !strcmp(opt, "--cpus") ||
+                           !strcmp(opt, "--halt-poll-ns");
         if (!takes_value)
             return bad(err, errlen, "unknown option '%s' (see vpio vm --help)", opt);
         if (i + 1 >= argc)
@@ -115,6 +153,15 @@ int vm_args_parse(int argc, char **argv, struct vm_args *args, char *err, size_t
                 return bad(err, errlen, "bad memory size '%s' (examples: 64M, 1G)", val);
             if (args->vm.mem_size < VM_MIN_MEM || args->vm.mem_size > VM_MAX_MEM)
                 return bad(err, errlen, "memory size '%s' out of range (4M to 3G)", val);
+        } else if (!strcmp(opt, "--cpus")) {
+            if (parse_cpu_list(val, &args->cpuset) < 0)
+                return bad(err, errlen, "bad CPU list '%s' (examples: 1, 0-1, 0,2)", val);
+            args->cpus = val;
+        } else if (!strcmp(opt, "--halt-poll-ns")) {
+            uint64_t ns;
+            if (parse_size(val, &ns) < 0 || ns > UINT32_MAX)
+                return bad(err, errlen, "bad --halt-poll-ns '%s' (0 to 4294967295)", val);
+            args->vm.halt_poll_ns = (uint32_t)ns;
         } else if (!strcmp(opt, "--timeout")) {
             if (parse_seconds(val, &args->vm.timeout_s) < 0)
                 return bad(err, errlen, "bad timeout '%s' (seconds, e.g. 10 or 2.5)", val);

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sched.h>
 #include <stdint.h>
 
 #include "vmm/vm.h"
@@ -16,7 +17,13 @@ struct vm_args {
     const char *nics[VM_ARGS_MAX_NICS];
     int nic_count;
     bool help;
+    const char *cpus; /* --cpus LIST, NULL if not given */
+    cpu_set_t cpuset; /* parsed --cpus */
 };
+
+/* Parses a CPU list: "1", "0,1", "0-3", "0-1,4" (CPUs below CPU_SETSIZE).
+ * Returns 0 or -1. */
+int parse_cpu_list(const char *s, cpu_set_t *set);
 
 /* Parses "64M", "1G", "65536K", "4194304" (bytes). Returns 0 or -1. */
 int parse_size(const char *s, uint64_t *out);

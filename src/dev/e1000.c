@@ -372,7 +372,8 @@ static void reg_write(struct e1000 *dev, uint32_t off, uint32_t val)
         break;
     case E1000_RDT:
         dev->stats.rdt_writes++;
-        e1000_rx_poll_locked(dev);
+        if (e1000_rx_poll_locked(dev))
+            dev->rx_last_pull_ns = e1000_now_locked(dev); /* a productive pull */
         break;
     case E1000_RCTL:
         if ((val & E1000_RCTL_EN) && !(old & E1000_RCTL_EN))
@@ -522,6 +523,26 @@ unsigned e1000_rx_poll(struct e1000 *dev)
     unsigned n = e1000_rx_poll_locked(dev);
     e1000_leave(dev);
     return n;
+}
+
+uint64_t e1000_rx_arrived(struct e1000 *dev)
+{
+    if (!e1000_enter(dev))
+        return E1000_RX_NODESC_RETRY_NS;
+    uint64_t retry = 0, now = e1000_now_locked(dev);
+    uint64_t since = now - dev->rx_last_pull_ns;
+    if (dev->rx_last_pull_ns && since < E1000_RX_PULL_GRACE_NS) {
+        retry = E1000_RX_PULL_GRACE_NS - since; /* the guest polls: its next pull takes them */
+        dev->stats.rx_arrivals_deferred++;
+    } else {
+        unsigned budget_used = (e1000_rx_poll_locked(dev), dev->rx_taken);
+        if (budget_used >= E1000_RX_POLL_BUDGET)
+            retry = 1; /* more may wait: again at once, after the lock was released */
+        else if (dev->backend && net_rx_pending(dev->backend))
+            retry = E1000_RX_NODESC_RETRY_NS; /* no room: the guest's next RDT write pulls */
+    }
+    e1000_leave(dev);
+    return retry;
 }
 
 uint64_t e1000_next_deadline_ns(struct e1000 *dev)

@@ -109,6 +109,7 @@ struct e1000_stats {
     uint64_t itr_deferrals;   /* assertions postponed by ITR */
     uint64_t tx_frames, tx_bytes, tx_batches, tx_descs, tx_tso_segments;
     uint64_t rx_frames, rx_bytes, rx_descs, rx_backlogged, rx_polls;
+    uint64_t rx_arrivals_deferred; /* arrival notices left to the polling guest */
     uint64_t drops[E1000_DROP_COUNT];
     uint64_t guest_errors[E1000_GERR_COUNT];
     uint64_t resets;
@@ -144,8 +145,11 @@ struct e1000_rx_frame { /* a frame waiting for RX descriptors */
 
 #define E1000_TX_ARENA (1u << 20) /* bytes of frames staged for one backend batch */
 #define E1000_TX_PKT_MAX 65536    /* frame cap (before TSO splitting) */
+#define E1000_TX_DD_MAX 2048      /* descriptors written back per batch at most */
 #define E1000_RX_FRAME_MAX 16384  /* largest frame the model receives (LPE) */
-#define E1000_RX_POLL_BUDGET 256  /* frames per e1000_rx_poll() */
+#define E1000_RX_POLL_BUDGET 1024 /* frames per e1000_rx_poll(): a guest ring's worth */
+#define E1000_RX_PULL_GRACE_NS 200000ull  /* a guest whose pull got frames this recently polls */
+#define E1000_RX_NODESC_RETRY_NS 200000ull /* frames wait, no free descriptor: look again then */
 #define E1000_TSO_MAX_SEGS 4096
 
 struct e1000 {
@@ -187,12 +191,15 @@ struct e1000 {
     uint64_t tx_pass_bytes; /* bytes staged in the current TX pass (work bound) */
     struct net_txframe *tx_batch;
     unsigned tx_batch_n;
+    uint8_t **tx_dd; /* status bytes to set DD in once the batch has gone */
+    unsigned tx_dd_n;
 
     /* RX state */
     uint8_t *rx_buf; /* one received frame */
     struct e1000_rx_frame *backlog;
     unsigned backlog_head, backlog_n, backlog_max;
     unsigned rx_taken; /* frames the last poll took from the backlog or the backend */
+    uint64_t rx_last_pull_ns; /* when a guest RDT write or the CSB thread last got frames */
 
     /* CSB extension state (e1000_csb.c) */
     struct {
@@ -228,6 +235,12 @@ void e1000_reg_write(struct e1000 *dev, uint32_t offset, uint32_t value);
 /* Moves frames from the backend (and the backlog) into guest RX buffers,
  * at most E1000_RX_POLL_BUDGET frames; returns the number delivered. */
 unsigned e1000_rx_poll(struct e1000 *dev);
+/* The backend's notice that frames arrived (net_start_rx's on_ready):
+ * delivers them like e1000_rx_poll, unless the guest is pulling frames
+ * itself (an RDT write or the CSB I/O thread delivered frames less than
+ * E1000_RX_PULL_GRACE_NS ago). Returns 0 when done, or the ns after which
+ * to call again (the guest polls; no free descriptor; budget used up). */
+uint64_t e1000_rx_arrived(struct e1000 *dev);
 
 /* Earliest absolute time (ns, the device clock) at which e1000_timer_expired()
  * has work, or UINT64_MAX if none. */

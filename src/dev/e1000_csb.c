@@ -263,7 +263,8 @@ unsigned e1000_csb_rx_serve(struct e1000 *dev)
         return 0;
     unsigned n = 0;
     if (dev->csb.enabled) {
-        e1000_rx_poll_locked(dev);
+        if (e1000_rx_poll_locked(dev))
+            dev->rx_last_pull_ns = e1000_now_locked(dev); /* the thread polls: see e1000_rx_arrived */
         n = dev->rx_taken;
     }
     e1000_leave(dev);
@@ -280,7 +281,8 @@ bool e1000_csb_prepare_sleep(struct e1000 *dev)
         sleep = false;
         goto out;
     }
-    bool rx_blocked = dev->backlog_n > 0; /* frames wait for buffers */
+    /* frames wait for buffers: in the backlog, or in a backend that holds them */
+    bool rx_blocked = dev->backlog_n > 0 || (dev->backend && net_rx_pending(dev->backend));
     uint32_t v = next_sleep_value(dev);
     store_rel(dev, CSB_HOST_NEED_TXKICK, v);
     store_rel(dev, CSB_HOST_NEED_RXKICK, rx_blocked ? v : 0);

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/eventfd.h>
 #include <time.h>
@@ -13,13 +14,6 @@ static uint64_t mono_ns(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#endif
 }
 
 static void drain(int fd)
@@ -106,7 +100,10 @@ void e1000_csb_thread_run(struct e1000 *dev, struct e1000_csb_waiter *w)
         if (!idle_since)
             idle_since = now;
         if (now - idle_since < poll_ns) {
-            cpu_relax();
+            /* Poll without holding the core: if the guest's vCPU (or anyone)
+             * is runnable on this CPU, it runs now -- on a machine with few
+             * cores it is often the one that will produce our next work. */
+            sched_yield();
             continue;
         }
         if (!e1000_csb_prepare_sleep(dev)) {

@@ -1,15 +1,35 @@
 /* e1000 model: receive.
  *
- * e1000_rx_poll() first hands the backlog (frames that arrived while the
- * guest had no free descriptors) to the guest, then pulls frames from the
- * backend. A frame passes the address filters and the length check (1518
- * bytes without RCTL.LPE: CVE-2012-6075), then needs enough descriptors
- * between RDH and RDT for its length plus the 4-byte FCS (unless
- * RCTL.SECRC) in buffers of the RCTL size. All its descriptors are copied
- * and checked before any byte is written; then data, length, DD and EOP are
- * written and RDH advances. A frame that does not fit waits in the backlog
- * (bounded, cfg.rx_backlog_max); once the backlog is full further frames are
- * dropped and counted in MPC (and RXO is raised): never lost silently. */
+ * e1000_rx_poll_locked() first hands the backlog (frames that arrived while
+ * the guest had no free descriptors) to the guest, then pulls frames from
+ * the backend. A frame passes the address filters and the length check
+ * (1518 bytes without RCTL.LPE: CVE-2012-6075), then needs enough
+ * descriptors between RDH and RDT for its length plus the 4-byte FCS
+ * (unless RCTL.SECRC) in buffers of the RCTL size.
+ *
+ * Two ways in:
+ *  - direct (the common case: every frame the guest accepts fits one
+ *    buffer): the free descriptors are copied and checked, their buffers
+ *    handed to the backend, which copies frames straight into them
+ *    (net_recv_batch: one copy from a switch ring to the guest); then each
+ *    frame is filtered, padded, written back (length, DD, EOP) and RDH
+ *    advances. A backend that can hold frames (rx_pending: the switch port)
+ *    is not read while the guest has no free descriptor: frames wait in it,
+ *    bounded by its ring, and are dropped and counted there when it is full.
+ *  - staged (long frames over several descriptors, backends that cannot
+ *    hold frames): one frame at a time into rx_buf; all its descriptors are
+ *    copied and checked before any byte is written. A frame that does not
+ *    fit waits in the backlog (bounded, cfg.rx_backlog_max); once the
+ *    backlog is full further frames are dropped and counted in MPC (and RXO
+ *    is raised): never lost silently.
+ *
+ * Who calls it: the guest's RDT write (a "pull", inside its exit), the CSB
+ * I/O thread, and the backend's arrival notice (e1000_rx_arrived). A pull
+ * that delivered frames marks the guest as polling: for
+ * E1000_RX_PULL_GRACE_NS the arrival notice leaves the frames to the
+ * guest's next pull instead of delivering them (and interrupting) from
+ * another thread -- host-side batching: received frames go to the guest in
+ * bursts, and a polling guest's core is not shared with a delivery thread. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,6 +38,8 @@
 #define ETH_ZLEN 60
 #define ETH_MAX_NO_LPE 1518 /* 1522 with FCS: a VLAN-tagged maximum frame */
 #define RX_MAX_DESCS (E1000_RX_FRAME_MAX / 256 + 2)
+
+#define RX_DIRECT_BATCH 64 /* descriptors handed to the backend per call */
 
 enum rx_result { RX_DELIVERED, RX_DROPPED, RX_NEED_DESC };
 
@@ -128,6 +150,54 @@ static void rx_stats(struct e1000 *dev, const uint8_t *f, uint32_t len)
                        (f[0] & f[1] & f[2] & f[3] & f[4] & f[5]) == 0xFF ? E1000_BPRC : E1000_MPRC);
 }
 
+/* The RX ring as the registers describe it: size, head, tail, base. false
+ * if it cannot be used (not set up, or indices out of range: CVE-2016-1981,
+ * counted). */
+struct rx_ring {
+    uint32_t n, head, tail;
+    uint64_t base;
+};
+static bool rx_ring_get(struct e1000 *dev, struct rx_ring *r, bool count)
+{
+    r->n = R(dev, E1000_RDLEN) / E1000_DESC_SIZE;
+    r->head = R(dev, E1000_RDH);
+    r->tail = R(dev, E1000_RDT);
+    r->base = ((uint64_t)R(dev, E1000_RDBAH) << 32) | R(dev, E1000_RDBAL);
+    if (r->n == 0)
+        return false;
+    if (r->head >= r->n || r->tail >= r->n) {
+        if (count)
+            e1000_guest_error(dev, E1000_GERR_RING_INDEX);
+        return false;
+    }
+    return true;
+}
+static uint32_t rx_ring_free(const struct rx_ring *r)
+{
+    return (r->tail + r->n - r->head) % r->n;
+}
+
+/* Descriptor write-back: length, DD (+EOP); the data is written before
+ * (release: a guest polling DD on another CPU sees the data with it). */
+static void rx_writeback(uint8_t *desc, uint32_t len, bool eop)
+{
+    uint8_t wb[8];
+    e1000_put_le16(wb, (uint16_t)len);
+    e1000_put_le16(wb + 2, 0); /* packet checksum */
+    wb[4] = E1000_RXD_STAT_DD | E1000_RXD_STAT_IXSM | (eop ? E1000_RXD_STAT_EOP : 0);
+    wb[5] = 0; /* errors */
+    e1000_put_le16(wb + 6, 0);
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+    memcpy(desc + 8, wb, 8);
+}
+
+/* RXDMT0: free descriptors fell to the RCTL.RDMTS fraction of the ring. */
+static uint32_t rx_threshold_cause(uint32_t rctl, uint32_t left, uint32_t n)
+{
+    uint32_t rdmts = (rctl & E1000_RCTL_RDMTS_MASK) >> E1000_RCTL_RDMTS_SHIFT;
+    return rdmts < 3 && left <= (n >> (rdmts + 1)) ? E1000_ICR_RXDMT0 : 0;
+}
+
 /* Places one frame into guest buffers. */
 static enum rx_result rx_deliver(struct e1000 *dev, const uint8_t *f, uint32_t len, uint32_t *cause)
 {
@@ -146,20 +216,15 @@ static enum rx_result rx_deliver(struct e1000 *dev, const uint8_t *f, uint32_t l
         e1000_drop(dev, E1000_DROP_RX_OVERSIZE);
         return RX_DROPPED;
     }
-    uint32_t n = R(dev, E1000_RDLEN) / E1000_DESC_SIZE;
-    uint32_t head = R(dev, E1000_RDH), tail = R(dev, E1000_RDT);
-    if (n == 0)
-        return RX_NEED_DESC; /* ring not set up yet: wait (bounded) */
-    if (head >= n || tail >= n) {
-        /* CVE-2016-1981: treat the ring as having no free descriptor. */
-        e1000_guest_error(dev, E1000_GERR_RING_INDEX);
-        return RX_NEED_DESC;
-    }
+    struct rx_ring ring;
+    if (!rx_ring_get(dev, &ring, true))
+        return RX_NEED_DESC; /* not set up yet, or CVE-2016-1981: no free descriptor */
+    uint32_t n = ring.n, head = ring.head;
     uint32_t data_len = len < ETH_ZLEN ? ETH_ZLEN : len;
     uint32_t total = data_len + ((rctl & E1000_RCTL_SECRC) ? 0 : 4);
     uint32_t bsize = buffer_size(rctl);
     uint32_t need = (total + bsize - 1) / bsize;
-    uint32_t avail = (tail + n - head) % n;
+    uint32_t avail = rx_ring_free(&ring);
     if (need > RX_MAX_DESCS || need > n - 1) { /* can never fit this ring */
         e1000_drop(dev, E1000_DROP_RX_OVERSIZE);
         return RX_DROPPED;
@@ -168,7 +233,7 @@ static enum rx_result rx_deliver(struct e1000 *dev, const uint8_t *f, uint32_t l
         return RX_NEED_DESC;
 
     /* Phase 1: copy and check every descriptor the frame needs. */
-    uint64_t base = ((uint64_t)R(dev, E1000_RDBAH) << 32) | R(dev, E1000_RDBAL);
+    uint64_t base = ring.base;
     if (base > UINT64_MAX - (uint64_t)n * E1000_DESC_SIZE) { /* the ring would wrap 2^64 */
         e1000_guest_error(dev, E1000_GERR_DESC_DMA);
         e1000_drop(dev, E1000_DROP_RX_DMA);
@@ -203,13 +268,7 @@ static enum rx_result rx_deliver(struct e1000 *dev, const uint8_t *f, uint32_t l
         uint32_t from_frame = off < len ? (len - off < chunk ? len - off : chunk) : 0;
         memcpy(bufs[i], f + off, from_frame);
         memset(bufs[i] + from_frame, 0, chunk - from_frame);
-        uint8_t wb[8];
-        e1000_put_le16(wb, (uint16_t)chunk);
-        e1000_put_le16(wb + 2, 0); /* packet checksum */
-        wb[4] = E1000_RXD_STAT_DD | E1000_RXD_STAT_IXSM | (i + 1 == need ? E1000_RXD_STAT_EOP : 0);
-        wb[5] = 0; /* errors */
-        e1000_put_le16(wb + 6, 0);
-        memcpy(descs[i] + 8, wb, 8);
+        rx_writeback(descs[i], chunk, i + 1 == need);
         off += chunk;
     }
     dev->stats.rx_descs += need;
@@ -217,11 +276,102 @@ static enum rx_result rx_deliver(struct e1000 *dev, const uint8_t *f, uint32_t l
     R(dev, E1000_RDH) = head;
     rx_stats(dev, f, len);
     *cause |= e1000_rx_done_event(dev);
-    uint32_t left = avail - need;
-    uint32_t rdmts = (rctl & E1000_RCTL_RDMTS_MASK) >> E1000_RCTL_RDMTS_SHIFT;
-    if (rdmts < 3 && left <= (n >> (rdmts + 1)))
-        *cause |= E1000_ICR_RXDMT0;
+    *cause |= rx_threshold_cause(rctl, avail - need, n);
     return RX_DELIVERED;
+}
+
+/* The direct way in is usable: every frame the guest accepts (plus FCS)
+ * fits one buffer, with one byte to spare so that an over-long frame shows
+ * as longer than allowed instead of being cut to fit. *cap: what the
+ * backend may copy into one buffer; *fcs: bytes of FCS to add. */
+static bool rx_direct_ok(uint32_t rctl, uint32_t *cap, uint32_t *fcs)
+{
+    uint32_t max = (rctl & E1000_RCTL_LPE) ? E1000_RX_FRAME_MAX : ETH_MAX_NO_LPE;
+    *fcs = (rctl & E1000_RCTL_SECRC) ? 0 : 4;
+    uint32_t room = buffer_size(rctl) - *fcs;
+    if (room <= max)
+        return false;
+    *cap = max + 1;
+    return true;
+}
+
+/* Receives up to `budget` frames straight into the free descriptors'
+ * buffers (see the top of the file). Returns the frames taken from the
+ * backend (delivered or dropped), 0 if it had none, or -1 if it cannot be
+ * used now: no free descriptor, or the ring or its first descriptor is not
+ * usable this way (the staged path then takes one frame and counts what is
+ * wrong). A frame does not fit its buffer only if it is longer than the
+ * guest allows: the backend drops it (its rx_drops) and it is counted here
+ * as oversize. */
+static int rx_direct(struct e1000 *dev, uint32_t rctl, unsigned budget, uint32_t *cause,
+                     unsigned *delivered)
+{
+    uint32_t cap, fcs;
+    struct rx_ring ring;
+    if (!(rctl & E1000_RCTL_EN) || !rx_direct_ok(rctl, &cap, &fcs) ||
+        !rx_ring_get(dev, &ring, false))
+        return -1;
+    if (ring.base > UINT64_MAX - (uint64_t)ring.n * E1000_DESC_SIZE)
+        return -1;
+    uint32_t free_descs = rx_ring_free(&ring);
+    unsigned k = free_descs < budget ? free_descs : budget;
+    if (k > RX_DIRECT_BATCH)
+        k = RX_DIRECT_BATCH;
+    struct net_rxbuf bufs[RX_DIRECT_BATCH];
+    uint8_t *descs[RX_DIRECT_BATCH];
+    for (unsigned i = 0; i < k; i++) {
+        uint32_t h = (ring.head + i) % ring.n;
+        uint8_t *dp =
+            guest_mem_ptr(dev->mem, ring.base + (uint64_t)h * E1000_DESC_SIZE, E1000_DESC_SIZE);
+        uint8_t *buf = NULL;
+        if (dp) {
+            uint64_t addr;
+            memcpy(&addr, dp, 8); /* read once */
+            buf = guest_mem_ptr(dev->mem, e1000_le64((const uint8_t *)&addr), cap + fcs);
+        }
+        if (!buf) { /* stop before it; the staged path deals with it when it is first */
+            k = i;
+            break;
+        }
+        descs[i] = dp;
+        bufs[i] = (struct net_rxbuf){.buf = buf, .cap = cap};
+    }
+    if (k == 0)
+        return -1;
+    uint64_t too_long = dev->backend->stats.rx_drops;
+    unsigned got = net_recv_batch(dev->backend, bufs, k);
+    for (too_long = dev->backend->stats.rx_drops - too_long; too_long; too_long--) {
+        e1000_stat_inc(dev, E1000_ROC);
+        e1000_drop(dev, E1000_DROP_RX_OVERSIZE);
+    }
+    uint32_t max = cap - 1, w = 0;
+    for (unsigned j = 0; j < got; j++) {
+        uint32_t len = bufs[j].len;
+        if (len > max) { /* CVE-2012-6075 */
+            e1000_stat_inc(dev, E1000_ROC);
+            e1000_drop(dev, E1000_DROP_RX_OVERSIZE);
+            continue;
+        }
+        if (!rx_accept(dev, bufs[j].buf, len)) {
+            e1000_drop(dev, E1000_DROP_RX_FILTER);
+            continue;
+        }
+        if (w != j) /* a dropped frame before it: move it down into the next buffer */
+            memmove(bufs[w].buf, bufs[j].buf, len);
+        uint32_t data_len = len < ETH_ZLEN ? ETH_ZLEN : len;
+        memset(bufs[w].buf + len, 0, data_len + fcs - len);
+        rx_writeback(descs[w], data_len + fcs, true);
+        rx_stats(dev, bufs[w].buf, len);
+        *cause |= e1000_rx_done_event(dev);
+        w++;
+    }
+    if (w) {
+        dev->stats.rx_descs += w;
+        R(dev, E1000_RDH) = (ring.head + w) % ring.n;
+        *cause |= rx_threshold_cause(rctl, free_descs - w, ring.n);
+        *delivered += w;
+    }
+    return (int)got;
 }
 
 static void missed(struct e1000 *dev, uint32_t *cause)
@@ -271,7 +421,24 @@ unsigned e1000_rx_poll_locked(struct e1000 *dev)
         dev->rx_taken++;
         delivered += r == RX_DELIVERED;
     }
+    /* A backend that can hold frames keeps them while the guest has no room. */
+    bool holds = dev->backend && dev->backend->ops->rx_pending;
     while (budget && dev->backend) {
+        if (!dev->backlog_n) {
+            int got = rx_direct(dev, R(dev, E1000_RCTL), budget, &cause, &delivered);
+            if (got == 0)
+                break;
+            if (got > 0) {
+                budget -= (unsigned)got;
+                dev->rx_taken += (unsigned)got;
+                continue;
+            }
+        }
+        if (holds) {
+            struct rx_ring ring;
+            if (!rx_ring_get(dev, &ring, false) || rx_ring_free(&ring) == 0)
+                break;
+        }
         ssize_t len = net_recv(dev->backend, dev->rx_buf, E1000_RX_FRAME_MAX);
         if (len <= 0)
             break;

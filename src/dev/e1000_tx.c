@@ -5,7 +5,17 @@
  * and its buffer appended to the frame being assembled; at EOP the frame is
  * finished (checksum offload, TSO split, VLAN tag, padding) and staged in an
  * arena. When the walk ends the staged frames go to the backend as one batch
- * (a batch is flushed early only if the arena or NET_BATCH_MAX fills up).
+ * (a batch is flushed early only if the arena, NET_BATCH_MAX or the DD list
+ * fills up).
+ *
+ * The common frame -- one legacy descriptor with EOP, no offload, no VLAN
+ * insertion, no padding needed -- is not copied: the batch points at the
+ * guest's buffer (checked to lie in guest RAM) and the backend copies it
+ * once (the switch: into the destination ring). So DD, which gives the
+ * buffer back to the guest, is written for every descriptor of a batch only
+ * after the backend has taken the batch. A guest that rewrites a buffer it
+ * has handed over changes only its own frame's bytes, never a length or an
+ * address the host uses.
  *
  * Bounds: the walk visits at most min(ring size, E1000_TX_DESC_BUDGET)
  * descriptors, copies at most E1000_TX_BYTE_BUDGET bytes from the guest and
@@ -27,7 +37,8 @@ int e1000_tx_alloc(struct e1000 *dev)
     dev->tx_seg = malloc(E1000_TX_PKT_MAX);
     dev->tx_arena = malloc(E1000_TX_ARENA);
     dev->tx_batch = calloc(NET_BATCH_MAX, sizeof(*dev->tx_batch));
-    return dev->tx_pkt && dev->tx_seg && dev->tx_arena && dev->tx_batch ? 0 : -1;
+    dev->tx_dd = calloc(E1000_TX_DD_MAX, sizeof(*dev->tx_dd));
+    return dev->tx_pkt && dev->tx_seg && dev->tx_arena && dev->tx_batch && dev->tx_dd ? 0 : -1;
 }
 
 void e1000_tx_free(struct e1000 *dev)
@@ -36,8 +47,10 @@ void e1000_tx_free(struct e1000 *dev)
     free(dev->tx_seg);
     free(dev->tx_arena);
     free(dev->tx_batch);
+    free(dev->tx_dd);
     dev->tx_pkt = dev->tx_seg = dev->tx_arena = NULL;
     dev->tx_batch = NULL;
+    dev->tx_dd = NULL;
 }
 
 static void frame_clear(struct e1000 *dev)
@@ -57,6 +70,7 @@ void e1000_tx_reset(struct e1000 *dev)
     memset(&dev->ctx, 0, sizeof(dev->ctx));
     dev->tx_arena_used = 0;
     dev->tx_batch_n = 0;
+    dev->tx_dd_n = 0;
     dev->tx_pending = false;
 }
 
@@ -102,15 +116,35 @@ static void csum_insert(struct e1000 *dev, uint8_t *p, uint32_t len, uint32_t cs
 static void flush_batch(struct e1000 *dev)
 {
     unsigned n = dev->tx_batch_n;
-    if (!n)
-        return;
-    unsigned ok = dev->backend ? net_send_batch(dev->backend, dev->tx_batch, n) : n;
-    if (ok > n)
-        ok = n;
-    dev->stats.drops[E1000_DROP_TX_BACKEND] += n - ok;
-    dev->stats.tx_batches++;
-    dev->tx_batch_n = 0;
-    dev->tx_arena_used = 0;
+    if (n) {
+        unsigned ok = dev->backend ? net_send_batch(dev->backend, dev->tx_batch, n) : n;
+        if (ok > n)
+            ok = n;
+        dev->stats.drops[E1000_DROP_TX_BACKEND] += n - ok;
+        dev->stats.tx_batches++;
+        dev->tx_batch_n = 0;
+        dev->tx_arena_used = 0;
+    }
+    /* The buffers are the guest's again: DD (release, after the backend's reads). */
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+    for (unsigned i = 0; i < dev->tx_dd_n; i++)
+        *dev->tx_dd[i] |= E1000_TXD_STAT_DD;
+    dev->tx_dd_n = 0;
+}
+
+/* Counts a frame the batch carries (staged or the guest's own buffer). */
+static void tx_count(struct e1000 *dev, const uint8_t *d, uint32_t out)
+{
+    dev->tx_pass_bytes += out;
+    dev->stats.tx_frames++;
+    dev->stats.tx_bytes += out;
+    e1000_stat_inc(dev, E1000_GPTC);
+    e1000_stat_inc(dev, E1000_TPT);
+    dev->gotc += out + 4;
+    dev->tot += out + 4;
+    if (d[0] & 1)
+        e1000_stat_inc(dev,
+                       (d[0] & d[1] & d[2] & d[3] & d[4] & d[5]) == 0xFF ? E1000_BPTC : E1000_MPTC);
 }
 
 /* Stages one finished frame: VLAN tag (VLE with CTRL.VME), short-packet
@@ -139,20 +173,28 @@ static void emit(struct e1000 *dev, const uint8_t *p, uint32_t len)
     if (out > len + (vlan ? 4u : 0u))
         memset(d + len + (vlan ? 4 : 0), 0, out - len - (vlan ? 4 : 0));
     dev->tx_batch[dev->tx_batch_n++] = (struct net_txframe){d, out};
-    dev->tx_pass_bytes += out;
     dev->tx_arena_used += (out + 63) & ~63u;
     if (dev->tx_arena_used > E1000_TX_ARENA)
         dev->tx_arena_used = E1000_TX_ARENA;
+    tx_count(dev, d, out);
+}
 
-    dev->stats.tx_frames++;
-    dev->stats.tx_bytes += out;
-    e1000_stat_inc(dev, E1000_GPTC);
-    e1000_stat_inc(dev, E1000_TPT);
-    dev->gotc += out + 4;
-    dev->tot += out + 4;
-    if (d[0] & 1)
-        e1000_stat_inc(dev,
-                       (d[0] & d[1] & d[2] & d[3] & d[4] & d[5]) == 0xFF ? E1000_BPTC : E1000_MPTC);
+/* The common frame (see the top): one legacy descriptor with EOP, nothing
+ * to insert, pad or sum. Batched as the guest's buffer itself; false if it
+ * is not such a frame (the copying path takes it). */
+static bool tx_direct(struct e1000 *dev, uint64_t addr, uint32_t len, uint8_t cmd)
+{
+    if (dev->tx_in_frame || !(cmd & E1000_TXD_CMD_EOP) ||
+        (cmd & (E1000_TXD_CMD_IC | E1000_TXD_CMD_VLE)) || len < ETH_ZLEN || len > E1000_TX_PKT_MAX)
+        return false;
+    const uint8_t *p = guest_mem_ptr(dev->mem, addr, len);
+    if (!p)
+        return false; /* the copying path counts the error */
+    if (dev->tx_batch_n == NET_BATCH_MAX)
+        flush_batch(dev);
+    dev->tx_batch[dev->tx_batch_n++] = (struct net_txframe){p, len};
+    tx_count(dev, p, len);
+    return true;
 }
 
 /* ---- TCP segmentation ---- */
@@ -278,6 +320,10 @@ static uint8_t process_desc(struct e1000 *dev, const uint8_t *d, uint32_t *bytes
     uint32_t dw2 = e1000_le32(d + 8);
     uint8_t cmd = (uint8_t)(dw2 >> 24);
     if (!(cmd & E1000_TXD_CMD_DEXT)) { /* legacy */
+        if (tx_direct(dev, e1000_le64(d), dw2 & 0xFFFF, cmd)) {
+            *bytes += dw2 & 0xFFFF;
+            return cmd;
+        }
         if (!dev->tx_in_frame) {
             dev->tx_in_frame = true;
             dev->tx_frame_ext = false;
@@ -389,8 +435,11 @@ void e1000_tx_run(struct e1000 *dev)
         dev->stats.tx_descs++;
         if (cmd & (E1000_TXD_CMD_RS | E1000_TXD_CMD_RPS)) {
             uint8_t *st = guest_mem_ptr(dev->mem, gpa + 12, 1);
-            if (st)
-                *st |= E1000_TXD_STAT_DD;
+            if (st) { /* written when the batch has gone (flush_batch) */
+                if (dev->tx_dd_n == E1000_TX_DD_MAX)
+                    flush_batch(dev);
+                dev->tx_dd[dev->tx_dd_n++] = st;
+            }
             cause |= e1000_tx_done_event(dev, cmd & E1000_TXD_CMD_IDE);
         }
         head = head + 1 == n ? 0 : head + 1;

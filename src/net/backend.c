@@ -202,6 +202,20 @@ struct net_backend *net_backend_alloc(const struct net_backend_ops *ops, size_t 
     return be;
 }
 
+unsigned net_recv_batch(struct net_backend *be, struct net_rxbuf *b, unsigned n)
+{
+    if (be->ops->recv_batch)
+        return be->ops->recv_batch(be, b, n);
+    unsigned got = 0;
+    while (got < n) {
+        ssize_t len = net_recv(be, b[got].buf, b[got].cap);
+        if (len <= 0)
+            break;
+        b[got++].len = (uint32_t)len;
+    }
+    return got;
+}
+
 void net_backend_close(struct net_backend *be)
 {
     if (be)

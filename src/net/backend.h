@@ -13,7 +13,22 @@
  *     0 when nothing is waiting; a frame longer than cap is dropped, counted in
  *     stats.rx_drops, and the next one is tried.
  *   poll_fd: an fd that becomes readable (level-triggered) when recv would
- *     return a frame, or -1 (the backend never receives: null, pcap). */
+ *     return a frame, or -1 (the backend never receives: null, pcap).
+ *   recv_batch (optional; net_recv_batch falls back to recv): up to n frames,
+ *     frame i copied straight into b[i].buf (at most b[i].cap bytes, length
+ *     in b[i].len) -- for a device model, the guest's own RX buffers, so a
+ *     frame is copied once. A frame longer than its cap is dropped and
+ *     counted in stats.rx_drops. Returns the frames received.
+ *   rx_pending (optional): non-zero if recv would find a frame (cheap, no
+ *     side effects). Backends without it: unknown, treated as "no".
+ *   start_rx (optional, instead of poll_fd): backends whose input is not an
+ *     fd (the switch port: a futex in shared memory) wait in a thread of
+ *     their own and call on_ready(opaque) from it when frames may be
+ *     waiting. on_ready returns 0 when it is done (wait for the next
+ *     arrival), or a delay in ns after which to call it again without
+ *     waiting (the consumer is busy or has no room yet: frames stay queued
+ *     in the backend meanwhile). The consumer receives from its own threads,
+ *     under its own lock; stop_rx ends the thread (close does too). */
 #ifndef VPIO_NET_BACKEND_H
 #define VPIO_NET_BACKEND_H
 
@@ -24,6 +39,14 @@
 
 #define NET_BATCH_MAX 1024
 #define NET_FRAME_MAX 65536 /* largest frame a backend is ever handed */
+
+struct net_rxbuf {
+    uint8_t *buf; /* where the frame goes */
+    uint32_t cap; /* at most this many bytes */
+    uint32_t len; /* out: the frame's length */
+};
+
+typedef uint64_t (*net_rx_ready_fn)(void *opaque);
 
 struct net_txframe {
     const uint8_t *data; /* contiguous frame, destination MAC first */
@@ -43,6 +66,10 @@ struct net_backend_ops {
     ssize_t (*recv)(struct net_backend *be, void *buf, size_t cap);
     int (*poll_fd)(struct net_backend *be);
     void (*close)(struct net_backend *be); /* frees be */
+    unsigned (*recv_batch)(struct net_backend *be, struct net_rxbuf *b, unsigned n);
+    int (*rx_pending)(struct net_backend *be);
+    int (*start_rx)(struct net_backend *be, net_rx_ready_fn on_ready, void *opaque);
+    void (*stop_rx)(struct net_backend *be);
 };
 
 struct net_backend {
@@ -65,6 +92,24 @@ static inline ssize_t net_recv(struct net_backend *be, void *buf, size_t cap)
 static inline int net_poll_fd(struct net_backend *be)
 {
     return be->ops->poll_fd ? be->ops->poll_fd(be) : -1;
+}
+unsigned net_recv_batch(struct net_backend *be, struct net_rxbuf *b, unsigned n);
+static inline int net_rx_pending(struct net_backend *be)
+{
+    return be->ops->rx_pending ? be->ops->rx_pending(be) : 0;
+}
+static inline bool net_has_rx_thread(struct net_backend *be)
+{
+    return be->ops->start_rx != NULL;
+}
+static inline int net_start_rx(struct net_backend *be, net_rx_ready_fn on_ready, void *opaque)
+{
+    return be->ops->start_rx ? be->ops->start_rx(be, on_ready, opaque) : -1;
+}
+static inline void net_stop_rx(struct net_backend *be)
+{
+    if (be->ops->stop_rx)
+        be->ops->stop_rx(be);
 }
 void net_backend_close(struct net_backend *be); /* NULL is fine */
 

@@ -1,77 +1,94 @@
 /* The switch-port backend: a port of a vpio switch (include/vpio/switch.h).
  *
- * TX: the model's batch goes to vpio_port_send_batch() as it is (the frames
- * stay in the model's staging arena; the switch copies each one once, into
- * the destination rings).
+ * TX: the model's batch goes to vpio_port_send_batch() as it is (the switch
+ * copies each frame once, into the destination rings).
  *
- * RX: the switch wakes receivers through a futex, but the VMM's I/O thread
- * waits on fds. A small waiter thread bridges the two, and the port's RX
- * direction is owned by exactly one of them at a time (the switch API allows
- * one thread per direction):
- *   - the waiter owns it while it sleeps in vpio_port_poll(); when frames
- *     arrive it hands ownership to the consumer and makes notify_fd readable;
- *   - the consumer (recv(), called by the model under its lock) copies frames
- *     out while it owns the ring; when the ring is empty it clears notify_fd,
- *     hands ownership back and kicks the waiter through rearm_fd.
- * recv() called while the waiter owns the ring returns 0 without touching it.
- * The fd stays readable until the ring was seen empty, so a level-triggered
- * poll never loses a wake-up (Firecracker #293). */
+ * RX: the consumer (the device model, under its own lock, from whichever of
+ * its threads is receiving) copies frames straight from the port's RX ring
+ * into the guest's buffers with vpio_port_recv_batch(): one copy, no
+ * hand-over. Arrivals are signalled through a futex in the arena, which is
+ * not an fd, so a receive thread of this backend ("sw-rx") sleeps on it
+ * (vpio_port_rx_wait: it reads only the published index and the futex, never
+ * the ring) and calls the consumer's on_ready() when frames are waiting.
+ * on_ready may ask to be called again after a delay instead of waiting for
+ * the next arrival: the consumer is busy pulling frames itself (a guest that
+ * polls) or has no buffers yet. Frames stay in the switch ring meanwhile;
+ * when it is full the switch drops and counts them (the port's rx_drops).
+ * A level-triggered condition (frames published and not yet released) is
+ * what the thread waits for, so a wake-up cannot be lost (Firecracker #293). */
 #include <errno.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
-#include <unistd.h>
+#include <time.h>
 
 #include "net/backend.h"
 #include "vpio/switch.h"
 
-enum { OWNER_WAITER = 0, OWNER_CONSUMER = 1 };
-
 struct sw_priv {
     struct vpio_port *port;
-    int notify_fd, rearm_fd;
-    atomic_int owner;
     atomic_bool stop;
-    pthread_t waiter;
-    bool waiter_started;
+    pthread_t rx_thread;
+    bool rx_started;
+    net_rx_ready_fn on_ready;
+    void *opaque;
     struct vpio_pkt pkts[NET_BATCH_MAX];
+    struct vpio_rxpkt rx[NET_BATCH_MAX];
 };
 
-static void efd_signal(int fd)
+static void sleep_ns(uint64_t ns)
 {
-    uint64_t one = 1;
-    ssize_t r = write(fd, &one, sizeof(one));
-    (void)r;
+    struct timespec ts = {(time_t)(ns / 1000000000u), (long)(ns % 1000000000u)};
+    nanosleep(&ts, NULL);
 }
 
-static void efd_clear(int fd)
-{
-    uint64_t v;
-    ssize_t r = read(fd, &v, sizeof(v));
-    (void)r;
-}
+#define RETRY_MAX_NS 100000000ull /* on_ready may not put us to sleep for longer */
 
-static void *waiter_main(void *arg)
+static void *rx_main(void *arg)
 {
-    struct sw_priv *s = arg;
-    pthread_setname_np(pthread_self(), "sw-waiter");
+    struct net_backend *be = arg;
+    struct sw_priv *s = be->priv;
+    pthread_setname_np(pthread_self(), "sw-rx");
     while (!atomic_load(&s->stop)) {
-        if (atomic_load(&s->owner) != OWNER_WAITER) {
-            struct pollfd pfd = {.fd = s->rearm_fd, .events = POLLIN};
-            if (poll(&pfd, 1, 100) > 0)
-                efd_clear(s->rearm_fd);
+        int r = vpio_port_rx_wait(s->port, 100000); /* re-check stop every 100 ms */
+        if (r < 0) {
+            sleep_ns(100000000); /* the arena is gone: nothing will come */
             continue;
         }
-        if (vpio_port_poll(s->port, VPIO_POLL_RX, 100) & VPIO_POLL_RX) {
-            atomic_store(&s->owner, OWNER_CONSUMER);
-            efd_signal(s->notify_fd);
-        }
+        if (r == 0)
+            continue;
+        uint64_t again;
+        while ((again = s->on_ready(s->opaque)) != 0 && !atomic_load(&s->stop))
+            if (again > 1000) /* shorter: more to do at once (nanosleep would round up) */
+                sleep_ns(again < RETRY_MAX_NS ? again : RETRY_MAX_NS);
     }
     return NULL;
+}
+
+static int sw_start_rx(struct net_backend *be, net_rx_ready_fn on_ready, void *opaque)
+{
+    struct sw_priv *s = be->priv;
+    if (s->rx_started)
+        return -1;
+    s->on_ready = on_ready;
+    s->opaque = opaque;
+    atomic_store(&s->stop, false);
+    if (pthread_create(&s->rx_thread, NULL, rx_main, be) != 0)
+        return -1;
+    s->rx_started = true;
+    return 0;
+}
+
+static void sw_stop_rx(struct net_backend *be)
+{
+    struct sw_priv *s = be->priv;
+    if (!s->rx_started)
+        return;
+    atomic_store(&s->stop, true);
+    pthread_join(s->rx_thread, NULL); /* it re-checks every 100 ms at most */
+    s->rx_started = false;
 }
 
 static unsigned sw_send_batch(struct net_backend *be, const struct net_txframe *f, unsigned n)
@@ -92,43 +109,41 @@ static unsigned sw_send_batch(struct net_backend *be, const struct net_txframe *
     return ok;
 }
 
-static ssize_t sw_recv(struct net_backend *be, void *buf, size_t cap)
+static unsigned sw_recv_batch(struct net_backend *be, struct net_rxbuf *b, unsigned n)
 {
     struct sw_priv *s = be->priv;
-    if (atomic_load(&s->owner) != OWNER_CONSUMER)
-        return 0;
-    struct vpio_rxpkt rp = {.buf = buf, .cap = cap > UINT32_MAX ? UINT32_MAX : (uint32_t)cap};
-    if (vpio_port_recv_batch(s->port, &rp, 1) == 1) {
-        be->stats.rx_frames++;
-        be->stats.rx_bytes += rp.len;
-        return rp.len;
+    if (n > NET_BATCH_MAX)
+        n = NET_BATCH_MAX;
+    for (unsigned i = 0; i < n; i++)
+        s->rx[i] = (struct vpio_rxpkt){.buf = b[i].buf, .cap = b[i].cap};
+    uint64_t too_long = vpio_port_rx_too_long(s->port);
+    unsigned got = vpio_port_recv_batch(s->port, s->rx, n);
+    be->stats.rx_drops += vpio_port_rx_too_long(s->port) - too_long;
+    for (unsigned i = 0; i < got; i++) {
+        b[i].len = s->rx[i].len;
+        be->stats.rx_bytes += s->rx[i].len;
     }
-    /* empty: give the ring back to the waiter */
-    efd_clear(s->notify_fd);
-    atomic_store(&s->owner, OWNER_WAITER);
-    efd_signal(s->rearm_fd);
-    return 0;
+    be->stats.rx_frames += got;
+    return got;
 }
 
-static int sw_poll_fd(struct net_backend *be)
+static ssize_t sw_recv(struct net_backend *be, void *buf, size_t cap)
 {
-    return ((struct sw_priv *)be->priv)->notify_fd;
+    struct net_rxbuf b = {.buf = buf, .cap = cap > UINT32_MAX ? UINT32_MAX : (uint32_t)cap};
+    return sw_recv_batch(be, &b, 1) == 1 ? (ssize_t)b.len : 0;
+}
+
+static int sw_rx_pending(struct net_backend *be)
+{
+    return vpio_port_rx_ready(((struct sw_priv *)be->priv)->port) > 0;
 }
 
 static void sw_close(struct net_backend *be)
 {
     struct sw_priv *s = be->priv;
-    if (s->waiter_started) {
-        atomic_store(&s->stop, true);
-        efd_signal(s->rearm_fd);
-        pthread_join(s->waiter, NULL);
-    }
+    sw_stop_rx(be);
     if (s->port)
         vpio_port_close(s->port);
-    if (s->notify_fd >= 0)
-        close(s->notify_fd);
-    if (s->rearm_fd >= 0)
-        close(s->rearm_fd);
     free(be);
 }
 
@@ -136,8 +151,12 @@ static const struct net_backend_ops sw_ops = {
     .kind = "switch",
     .send_batch = sw_send_batch,
     .recv = sw_recv,
-    .poll_fd = sw_poll_fd,
+    .poll_fd = NULL,
     .close = sw_close,
+    .recv_batch = sw_recv_batch,
+    .rx_pending = sw_rx_pending,
+    .start_rx = sw_start_rx,
+    .stop_rx = sw_stop_rx,
 };
 
 struct net_backend *net_switch_open(const char *sw_port, char *err, size_t errlen)
@@ -150,15 +169,7 @@ struct net_backend *net_switch_open(const char *sw_port, char *err, size_t errle
         return NULL;
     }
     struct sw_priv *s = be->priv;
-    s->notify_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    s->rearm_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    atomic_init(&s->owner, OWNER_WAITER);
     atomic_init(&s->stop, false);
-    if (s->notify_fd < 0 || s->rearm_fd < 0) {
-        snprintf(err, errlen, "switch %s: eventfd: %s", sw_port, strerror(errno));
-        sw_close(be);
-        return NULL;
-    }
     int r = vpio_port_open(&s->port, sw_port, 0);
     if (r < 0) {
         s->port = NULL;
@@ -166,11 +177,5 @@ struct net_backend *net_switch_open(const char *sw_port, char *err, size_t errle
         sw_close(be);
         return NULL;
     }
-    if (pthread_create(&s->waiter, NULL, waiter_main, s) != 0) {
-        snprintf(err, errlen, "switch %s: cannot start its waiter thread", sw_port);
-        sw_close(be);
-        return NULL;
-    }
-    s->waiter_started = true;
     return be;
 }

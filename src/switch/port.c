@@ -398,6 +398,59 @@ int vpio_port_poll(struct vpio_port *p, int events, int timeout_ms)
     return 0;
 }
 
+uint64_t vpio_port_rx_too_long(const struct vpio_port *p)
+{
+    return p->rx_too_long;
+}
+
+int vpio_port_rx_ready(struct vpio_port *p)
+{
+    if (refuse(p))
+        return -ENXIO;
+    struct vpio_sw_port *sp = p->sp;
+    return __atomic_load_n(&sp->rx_hwtail, __ATOMIC_ACQUIRE) !=
+           __atomic_load_n(&sp->rx_hwcur, __ATOMIC_RELAXED);
+}
+
+int vpio_port_rx_wait(struct vpio_port *p, long timeout_us)
+{
+    if (refuse(p))
+        return -ENXIO;
+    struct vpio_sw_port *sp = p->sp;
+    uint64_t deadline = timeout_us < 0 ? UINT64_MAX : now_ns() + (uint64_t)timeout_us * 1000u;
+    for (;;) {
+        /* The protocol of vpio_port_poll: flag, full barrier, re-check,
+         * sleep on the sequence read before the flag was set. */
+        uint32_t seq = __atomic_load_n(&sp->rx_wake_seq, __ATOMIC_ACQUIRE);
+        __atomic_store_n(&sp->rx_need_wake, 1, __ATOMIC_RELAXED);
+        __atomic_thread_fence(__ATOMIC_SEQ_CST);
+        if (vpio_port_rx_ready(p) > 0)
+            break;
+        /* A lease of a sender that died mid-copy: nobody else may come to
+         * expire it (see vpio_port_poll). */
+        if (__atomic_load_n(&sp->lease_first, __ATOMIC_RELAXED) !=
+                __atomic_load_n(&sp->lease_next, __ATOMIC_RELAXED) &&
+            sw_lock(&sp->rx_lock, 1000) >= 0) {
+            int pub = sw_lease_settle(&p->a, (unsigned)p->id, sw_now_ms());
+            sw_unlock(&sp->rx_lock);
+            if (pub > 0)
+                break;
+        }
+        uint64_t now = now_ns();
+        if (now >= deadline) {
+            __atomic_store_n(&sp->rx_need_wake, 0, __ATOMIC_RELAXED);
+            return refuse(p) ? -ENXIO : 0;
+        }
+        uint64_t left = deadline - now;
+        if (left > 100000000u)
+            left = 100000000u; /* re-check at least every 100 ms */
+        struct timespec ts = {(time_t)(left / 1000000000u), (long)(left % 1000000000u)};
+        syscall(SYS_futex, &sp->rx_wake_seq, FUTEX_WAIT, seq, &ts, NULL, 0);
+    }
+    __atomic_store_n(&sp->rx_need_wake, 0, __ATOMIC_RELAXED);
+    return refuse(p) ? -ENXIO : 1;
+}
+
 unsigned vpio_port_send_batch(struct vpio_port *p, const struct vpio_pkt *pkts, unsigned n)
 {
     unsigned ok = 0;
@@ -438,6 +491,8 @@ unsigned vpio_port_recv_batch(struct vpio_port *p, struct vpio_rxpkt *pkts, unsi
              * (already counted in rx_drops) */
         } else if (bad || nfr > VPIO_SW_MAX_FRAGS || total > rp->cap || !rp->buf) {
             count(&p->sp->rx_errs, 1);
+            if (!bad && nfr <= VPIO_SW_MAX_FRAGS)
+                p->rx_too_long++;
         } else {
             uint32_t off = 0;
             for (uint32_t k = i; k != j; k = vpio_ring_next(k)) {

@@ -135,6 +135,7 @@ struct vpio_port {
     uint32_t rx_hwtail; /* RX: tail last given to the user */
     uint64_t last_reap_ms;
     uint64_t refused; /* calls refused because the arena is broken (guard.c) */
+    uint64_t rx_too_long; /* frames recv_batch dropped: longer than the caller's buffer */
     uint64_t last_src_key, last_learn_ms;
     uint64_t stuck_until_ms[VPIO_SW_MAX_PORTS]; /* RX lock not obtained: skip until */
     /* forwarding scratch (one batch) */

@@ -178,6 +178,11 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
     struct kvm_pit_config pit = {.flags = KVM_PIT_SPEAKER_DUMMY};
     if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
         return fail(vm, VM_EXIT_SETUP, "KVM_CREATE_PIT2: %s", strerror(errno));
+    /* Best effort: older kernels have no per-VM halt polling setting. */
+    struct kvm_enable_cap hp = {.cap = KVM_CAP_HALT_POLL, .args = {cfg->halt_poll_ns}};
+    if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_HALT_POLL) > 0 &&
+        ioctl(vm->vm_fd, KVM_ENABLE_CAP, &hp) < 0)
+        return fail(vm, VM_EXIT_SETUP, "KVM_CAP_HALT_POLL: %s", strerror(errno));
     if ((r = setup_memory(vm, cfg->mem_size)) || (r = setup_vcpu(vm)) || (r = setup_devices(vm)))
         return r;
     return 0;

@@ -23,6 +23,13 @@ static void nic_rx_ready(void *opaque)
     e1000_rx_poll(&nic->e1000.dev);
 }
 
+/* From the backend's own receive thread (the switch port). */
+static uint64_t nic_rx_arrived(void *opaque)
+{
+    struct vm_nic *nic = opaque;
+    return e1000_rx_arrived(&nic->e1000.dev);
+}
+
 static uint64_t nic_deadline(void *opaque)
 {
     struct vm_nic *nic = opaque;
@@ -107,7 +114,15 @@ int vm_nics_start(struct vm *vm)
         return 0;
     for (int i = 0; i < nics->count; i++) {
         struct vm_nic *nic = &nics->nic[i];
-        struct io_source src = {.fd = net_poll_fd(nic->backend),
+        bool own_thread = net_has_rx_thread(nic->backend);
+        if (own_thread && net_start_rx(nic->backend, nic_rx_arrived, nic) < 0) {
+            snprintf(vm->err, sizeof(vm->err), "cannot start the receive thread of %s",
+                     nic->e1000.name);
+            return -1;
+        }
+        /* The I/O thread runs the moderation timers of every NIC, and waits
+         * for input of the backends that have an fd. */
+        struct io_source src = {.fd = own_thread ? -1 : net_poll_fd(nic->backend),
                                 .on_ready = nic_rx_ready,
                                 .next_deadline = nic_deadline,
                                 .on_deadline = nic_timer,
@@ -168,6 +183,7 @@ void vm_nics_stop(struct vm *vm)
 {
     for (int i = 0; i < vm->nics.count; i++) {
         struct vm_nic *nic = &vm->nics.nic[i];
+        net_stop_rx(nic->backend); /* before the model it calls into goes away */
         if (nic->csb_offered) {
             /* Also when the thread never started: it unhooks the model and
              * closes the doorbells. */

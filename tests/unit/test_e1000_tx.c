@@ -34,6 +34,60 @@ static void test_tx_legacy_one_frame(void **state)
     h_free(h);
 }
 
+/* The common frame is sent from the guest's own buffer (no copy), so its
+ * descriptor's DD -- which gives the buffer back -- is written only after
+ * the backend has taken the batch. The send hook looks at the ring while
+ * the backend holds the batch. */
+static int dd_seen_during_send;
+static const uint8_t *zc_ram;
+static size_t zc_ram_size;
+static int zc_frames_in_guest_ram;
+static void check_dd_during_send(struct fake_be *fb)
+{
+    for (uint32_t i = 0; i < 4; i++)
+        dd_seen_during_send += (txd(fb->h, i)[12] & E1000_TXD_STAT_DD) != 0;
+}
+static unsigned zc_send(struct net_backend *be, const struct net_txframe *f, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++)
+        zc_frames_in_guest_ram += f[i].data >= zc_ram && f[i].data < zc_ram + zc_ram_size;
+    return fb_send(be, f, n);
+}
+static void test_tx_zero_copy_dd_after_send(void **state)
+{
+    (void)state;
+    struct h *h = h_new(false);
+    struct net_backend_ops ops = *h->fb.be.ops;
+    ops.send_batch = zc_send;
+    h->fb.be.ops = &ops;
+    zc_ram = h->ram, zc_ram_size = RAM_SIZE;
+    zc_frames_in_guest_ram = dd_seen_during_send = 0;
+    h->fb.on_send = check_dd_during_send;
+    tx_setup(h, 8);
+    uint8_t f[100];
+    make_frame(f, sizeof(f), DST, 3);
+    memcpy(h->ram + TX_BUF, f, sizeof(f));
+    memcpy(h->ram + TX_BUF + 2048, f, sizeof(f));
+    /* two plain frames (sent from guest memory) and one short frame the
+     * device must pad (TCTL.PSP): copied */
+    tx_legacy(h, 0, TX_BUF, sizeof(f), E1000_TXD_CMD_EOP | E1000_TXD_CMD_RS);
+    tx_legacy(h, 1, TX_BUF + 2048, sizeof(f), E1000_TXD_CMD_EOP | E1000_TXD_CMD_RS);
+    tx_legacy(h, 2, TX_BUF, 40, E1000_TXD_CMD_EOP | E1000_TXD_CMD_RS);
+    wr(h, E1000_TCTL, rd(h, E1000_TCTL) | E1000_TCTL_PSP);
+    wr(h, E1000_TDT, 3);
+    assert_int_equal(h->fb.batches, 1);
+    assert_int_equal(h->fb.ncap, 3);
+    assert_int_equal(zc_frames_in_guest_ram, 2);
+    assert_int_equal(dd_seen_during_send, 0);
+    for (uint32_t i = 0; i < 3; i++)
+        assert_true(txd(h, i)[12] & E1000_TXD_STAT_DD);
+    assert_memory_equal(h->fb.cap[1].data, f, sizeof(f));
+    assert_int_equal(h->fb.cap[2].len, 60);
+    h->fb.on_send = NULL;
+    h->fb.be.ops = &fb_ops;
+    h_free(h);
+}
+
 static void test_tx_many_frames_one_batch(void **state)
 {
     (void)state;
@@ -377,6 +431,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tx_legacy_one_frame),
+        cmocka_unit_test(test_tx_zero_copy_dd_after_send),
         cmocka_unit_test(test_tx_many_frames_one_batch),
         cmocka_unit_test(test_tx_multi_descriptor_frame),
         cmocka_unit_test(test_tx_pad_short),

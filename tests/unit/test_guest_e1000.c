@@ -52,6 +52,7 @@ static int fake_nics = 1;   /* how many 8086:100e pci_find reports (all are fake
 static int routes;          /* ioapic_route calls */
 static u8 route_vector[24]; /* vector last routed per GSI */
 static u8 *arena;
+#define ARENA_SIZE (32u << 20) /* two NICs' rings and buffers */
 static size_t arena_used;
 
 static void *low_map(size_t len)
@@ -85,7 +86,7 @@ void delay_us(u64 us)
 void *alloc_pages(size_t npages, size_t align_pages)
 {
     size_t len = npages * PAGE_SIZE;
-    if (arena_used + len > (8u << 20))
+    if (arena_used + len > ARENA_SIZE)
         return NULL;
     void *p = arena + arena_used;
     arena_used += len;
@@ -117,7 +118,7 @@ static int probe(const char *cmdline, u16 svid, u16 ssid)
     if (!regs)
         regs = low_map(0x20000);
     if (!arena)
-        arena = low_map(8u << 20);
+        arena = low_map(ARENA_SIZE);
     memset((void *)regs, 0, 0x20000);
     arena_used = 0;
     memset(&fake_pci, 0, sizeof(fake_pci));

@@ -64,6 +64,12 @@ void e1000_rx_wait(struct e1000 *nic)
 {
 }
 
+static u32 tx_waits;
+void e1000_tx_wait(struct e1000 *nic)
+{
+    tx_waits++;
+}
+
 static u32 wait_any_calls, wait_any_n;
 void e1000_rx_wait_any(struct e1000 *const *nics, unsigned n)
 {

@@ -14,6 +14,8 @@
 #include <net/if.h>
 #include <poll.h>
 #include <sched.h>
+#include <stdatomic.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -206,9 +208,25 @@ static bool wait_readable(int fd, int ms)
     return poll(&p, 1, ms) == 1;
 }
 
+/* The switch backend's receive thread calls on_ready; here it signals an
+ * eventfd the test waits on. */
+static int ready_fd = -1;
+static atomic_int ready_calls;
+static uint64_t on_ready(void *opaque)
+{
+    (void)opaque;
+    atomic_fetch_add(&ready_calls, 1);
+    uint64_t one = 1;
+    ssize_t r = write(ready_fd, &one, sizeof(one));
+    (void)r;
+    return 0;
+}
+
 /* Two switch-port backends on a private switch: a frame sent by one arrives
- * at the other, announced by its poll fd; the fd is quiet once drained and
- * wakes again for the next frame (no lost wake-up). */
+ * at the other, announced by its receive thread; once drained nothing is
+ * pending, and the next frame is announced again (no lost wake-up). Then
+ * frames received straight into caller buffers (recv_batch), one of them
+ * too long for its buffer: dropped and counted, the next one still comes. */
 static void test_switch_backend(void **state)
 {
     (void)state;
@@ -222,10 +240,14 @@ static void test_switch_backend(void **state)
     struct net_backend *bb = net_backend_open(b, err, sizeof(err));
     if (!bb)
         fail_msg("open %s: %s", b, err);
-    int fd = net_poll_fd(bb);
-    assert_true(fd >= 0);
+    assert_int_equal(net_poll_fd(bb), -1); /* no fd: a thread of its own */
+    assert_true(net_has_rx_thread(bb));
+    ready_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    assert_true(ready_fd >= 0);
+    assert_int_equal(net_start_rx(bb, on_ready, NULL), 0);
     uint8_t buf[2048];
     assert_int_equal(net_recv(bb, buf, sizeof(buf)), 0);
+    assert_int_equal(net_rx_pending(bb), 0);
     for (int round = 0; round < 3; round++) {
         uint8_t fr[3][100];
         struct net_txframe f[3];
@@ -238,19 +260,48 @@ static void test_switch_backend(void **state)
             f[i] = (struct net_txframe){fr[i], (uint32_t)(60 + i)};
         }
         assert_int_equal(net_send_batch(ba, f, 3), 3);
-        assert_true(wait_readable(fd, 3000));
+        assert_true(wait_readable(ready_fd, 3000));
+        uint64_t v;
+        assert_int_equal(read(ready_fd, &v, sizeof(v)), (ssize_t)sizeof(v));
+        assert_int_equal(net_rx_pending(bb), 1);
         for (int i = 0; i < 3; i++) {
             ssize_t n = net_recv(bb, buf, sizeof(buf));
             assert_int_equal(n, 60 + i);
             assert_int_equal(buf[20], round * 3 + i);
         }
-        assert_int_equal(net_recv(bb, buf, sizeof(buf)), 0); /* drained: handed back */
-        assert_false(wait_readable(fd, 0));
+        assert_int_equal(net_recv(bb, buf, sizeof(buf)), 0);
+        assert_int_equal(net_rx_pending(bb), 0); /* drained: nothing announced any more */
     }
-    assert_int_equal(bb->stats.rx_frames, 9);
-    assert_int_equal(ba->stats.tx_frames, 9);
+    /* recv_batch into three 64-byte buffers: 60, 100 (too long), 61 bytes */
+    uint8_t fr[3][100];
+    struct net_txframe f[3];
+    const uint32_t lens[3] = {60, 100, 61};
+    for (int i = 0; i < 3; i++) {
+        memset(fr[i], 0, sizeof(fr[i]));
+        memset(fr[i], 0xFF, 6);
+        fr[i][12] = 0x88, fr[i][13] = 0xB5;
+        fr[i][20] = (uint8_t)(100 + i);
+        f[i] = (struct net_txframe){fr[i], lens[i]};
+    }
+    assert_int_equal(net_send_batch(ba, f, 3), 3);
+    assert_true(wait_readable(ready_fd, 3000));
+    uint8_t small[3][64];
+    struct net_rxbuf rb[3];
+    for (int i = 0; i < 3; i++)
+        rb[i] = (struct net_rxbuf){.buf = small[i], .cap = sizeof(small[i])};
+    assert_int_equal(net_recv_batch(bb, rb, 3), 2);
+    assert_int_equal(rb[0].len, 60);
+    assert_int_equal(small[0][20], 100);
+    assert_int_equal(rb[1].len, 61);
+    assert_int_equal(small[1][20], 102);
+    assert_int_equal(bb->stats.rx_drops, 1);
+    assert_int_equal(bb->stats.rx_frames, 11);
+    assert_int_equal(ba->stats.tx_frames, 12);
+    assert_true(atomic_load(&ready_calls) >= 4);
+    net_stop_rx(bb);
     net_backend_close(ba);
     net_backend_close(bb);
+    close(ready_fd);
     vpio_switch_remove(sw, 1);
 }
 
