@@ -89,11 +89,13 @@ static int csb_enable(struct e1000 *nic)
         u64 pa = (u64)(uintptr_t)c;     /* identity mapped: physical == virtual */
         csb_init(c, 0, E1000_NRX - 1);  /* the TDT and RDT just programmed */
         e1000_write(nic, E1000_CSBAH, (u32)(pa >> 32));
-        e1000_write(nic, E1000_CSBAL, (u32)pa | CSBAL_ENABLE);
-        ok = csb_readback_ok(e1000_read(nic, E1000_CSBAL), pa);
+        e1000_write(nic, E1000_CSBAL, (u32)pa | CSBAL_ENABLE | (nic->csb_edge ? CSBAL_EDGE : 0));
+        u32 back = e1000_read(nic, E1000_CSBAL);
+        ok = csb_readback_ok(back, pa);
         if (ok) {
             nic->csb = c;
             nic->csb_txkick_seen = nic->csb_rxkick_seen = 0;
+            nic->csb_edge = (back & CSBAL_EDGE) != 0; /* granted or not */
         } else {
             free_pages(c, 1);
         }
@@ -143,6 +145,14 @@ int e1000_probe(struct e1000 *nic, int index, const struct cmdline *cl)
      * driver reads STATUS (one more exit). vpio applies RDT at once and
      * skips it. rdt_flush=0|1 overrides. */
     nic->rdt_flush = pci_read16(nic->pci, 0x2c) == 0x1af4;
+    /* csb_irq=edge (default) | level: with the CSB, interrupts as edges
+     * that need no ICR read (docs/csb.md), if the device grants it. */
+    const char *ci = cmdline_get(cl, "csb_irq");
+    if (ci && strcmp(ci, "edge") && strcmp(ci, "level")) {
+        printf("e1000: error: csb_irq=%s (edge|level)\n", ci);
+        return -1;
+    }
+    nic->csb_edge = !ci || !strcmp(ci, "edge");
     if (cmdline_u64(cl, "rdt_flush", &v))
         nic->rdt_flush = v != 0;
     nic->mmio = pci_bar_addr(nic->pci, 0);
@@ -242,6 +252,9 @@ int e1000_probe(struct e1000 *nic, int index, const struct cmdline *cl)
     int polarity = pol && !strcmp(pol, "low") ? IOAPIC_LOW : IOAPIC_HIGH;
     nic_icr_addr[index] = nic->mmio + ICR;
     nic_icr[index] = 0;
+    /* CSB edge interrupts: an edge-triggered route to the stub that does not
+     * read ICR (the device consumed the causes with the edge). */
+    bool edge = nic->csb && nic->csb_edge;
     /* Each vector's ring-0 stub reads one NIC's ICR: two NICs on one GSI
      * cannot share it (the other's level line would stay asserted). The
      * later NIC then runs without interrupts (polling, timer tick). */
@@ -255,7 +268,10 @@ int e1000_probe(struct e1000 *nic, int index, const struct cmdline *cl)
                index, nic->gsi, shared, index);
     } else if (nic->gsi && nic->gsi != 0xff && nic->gsi < ioapic_pins()) {
         routed_gsi[index] = nic->gsi;
-        ioapic_route(nic->gsi, VEC_NIC_FIRST + index, IOAPIC_LEVEL, polarity);
+        if (edge)
+            ioapic_route(nic->gsi, VEC_NIC_EDGE_FIRST + index, IOAPIC_EDGE, IOAPIC_HIGH);
+        else
+            ioapic_route(nic->gsi, VEC_NIC_FIRST + index, IOAPIC_LEVEL, polarity);
         e1000_write(nic, IMS, ICR_RXT0 | ICR_RXO | ICR_RXDMT0 | ICR_LSC | ICR_TXDW);
         nic->irqs_on = true;
     } else if (nic->txmode == E1000_TX_SC) {
@@ -268,8 +284,9 @@ int e1000_probe(struct e1000 *nic, int index, const struct cmdline *cl)
            index, nic->pci->bus, nic->pci->slot, nic->pci->fn, nic->mmio, nic->mac[0],
            nic->mac[1], nic->mac[2], nic->mac[3], nic->mac[4], nic->mac[5], nic->gsi,
            VEC_NIC_FIRST + index, polarity == IOAPIC_LOW ? "low" : "high", up ? "up" : "DOWN");
-    printf("e1000: nic%d txmode %s itr %u tidv %u tadv %u rdtr %u radv %u\n", index,
-           e1000_txmode_name(nic->txmode), nic->itr, nic->tidv, nic->tadv, nic->rdtr, nic->radv);
+    printf("e1000: nic%d txmode %s itr %u tidv %u tadv %u rdtr %u radv %u%s\n", index,
+           e1000_txmode_name(nic->txmode), nic->itr, nic->tidv, nic->tadv, nic->rdtr, nic->radv,
+           edge && nic->irqs_on ? " edge-irq" : "");
     return 0;
 }
 

@@ -68,6 +68,7 @@ struct e1000 {
     u32 csb_txkick_seen, csb_rxkick_seen; /* need-kick values already kicked for */
     u32 itr, tidv, tadv, rdtr, radv;    /* moderation written at probe */
     bool rdt_flush;                     /* read STATUS after RDT writes (QEMU coalesces them) */
+    bool csb_edge;                      /* csb: edge interrupts asked for (csb_irq=edge), then granted */
 
     /* Counters: every register access is an exit. */
     u64 reg_reads, reg_writes;

@@ -22,6 +22,7 @@
 #define E1000_CSBAL 0x2830 /* bits 31..12 address, bit 0 enable */
 #define E1000_CSBAH 0x2834 /* high 32 bits of the address */
 #define CSBAL_ENABLE 1u
+#define CSBAL_EDGE 2u      /* edge interrupts, causes consumed by the edge (no ICR read) */
 
 /* One 4 KiB page, guest-physical, page aligned. Guest-written fields on the
  * first cache line, host-written on the second. Little-endian u32. */

@@ -23,6 +23,7 @@
 #define VEC_IRQ_LAST    0x2f
 #define VEC_NIC_FIRST   0x30            /* 0x30-0x33: NIC handlers (read ICR) */
 #define NIC_MAX         4
+#define VEC_NIC_EDGE_FIRST 0x34         /* 0x34-0x37: NIC edge interrupts (CSB): no ICR read */
 #define VEC_SPURIOUS    0xff
 
 /* System calls: SYSCALL_INSN (ud2; .byte 0x80, see arch/entry.S), number in

@@ -211,6 +211,7 @@ struct e1000 {
         int doorbell_fd;       /* >= 0 while a CSB I/O thread serves this NIC */
         bool sleeping;         /* that thread is between prepare_sleep and wake */
         uint32_t sleep_seq;    /* last non-zero value written to host_need_*kick */
+        bool edge;             /* interrupts are edges, ICR consumed by them (CSBAL bit 1) */
     } csb;
 
     struct e1000_stats stats;

@@ -98,6 +98,7 @@ static void csb_disable(struct e1000 *dev)
     if (was)
         dev->stats.csb_disables++;
     dev->csb.enabled = false;
+    dev->csb.edge = false;
     if (was && dev->cfg.csb_changed)
         dev->cfg.csb_changed(dev->cfg.csb_opaque, false);
     dev->csb.page = NULL;
@@ -142,6 +143,11 @@ void e1000_csb_reg_write(struct e1000 *dev, uint32_t off, uint32_t val)
     dev->csb.page = page;
     dev->csb.enabled = true;
     dev->csb.csbal |= E1000_CSBAL_ENABLE;
+    if (val & E1000_CSBAL_EDGE) { /* granted: read back with bit 1 */
+        dev->csb.edge = true;
+        dev->csb.csbal |= E1000_CSBAL_EDGE;
+        e1000_update_irq(dev); /* a level the line held becomes an edge */
+    }
     dev->stats.csb_enables++;
     /* The guest initialised its half (tails = TDT/RDT); take them as seen. */
     dev->csb.tx_seen = R(dev, E1000_TDT);

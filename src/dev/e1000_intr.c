@@ -11,6 +11,10 @@
  *    an assertion due earlier is held back until then (causes still collect).
  * With mitigation off every event posts its cause at once and ITR, TIDV,
  * TADV, RDTR, RADV are ignored: an interrupt per event, the paper's baseline.
+ * While the guest has the CSB on with edge interrupts (CSBAL bit 1, see
+ * docs/csb.md) an assertion is one edge (irq_pulse: the VMM's irqfd) and
+ * the causes it carried are consumed at once (ICR cleared): the guest's
+ * interrupt handler needs no ICR read, which is a VM exit.
  * Timers are deadlines read by e1000_next_deadline_ns(); the VMM calls
  * e1000_timer_expired() once they pass (the model also checks them lazily on
  * every register access). */
@@ -31,6 +35,8 @@ static void set_line(struct e1000 *dev, int level)
 
 void e1000_update_irq(struct e1000 *dev)
 {
+    if (dev->csb.enabled && dev->csb.edge && dev->irq_level)
+        set_line(dev, 0); /* edges from now on: no level stays asserted */
     if (!(R(dev, E1000_ICR) & R(dev, E1000_IMS))) {
         set_line(dev, 0);
         dev->t.itr_pending = false;
@@ -57,6 +63,12 @@ void e1000_update_irq(struct e1000 *dev)
     }
     dev->t.have_last_irq = true;
     dev->t.itr_pending = false;
+    if (dev->csb.enabled && dev->csb.edge) {
+        dev->stats.irqs_raised++;
+        R(dev, E1000_ICR) = 0;
+        irq_pulse(&dev->irq);
+        return;
+    }
     set_line(dev, 1);
 }
 

@@ -3,7 +3,9 @@
 
 #include <linux/kvm.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <unistd.h>
 
 #include "dev/e1000_regs.h"
 
@@ -44,6 +46,51 @@ static void bind(struct vm_csb *c, bool on)
     c->bound_base = base;
 }
 
+/* An edge interrupt (the model's irq_pulse, device lock held). */
+static void irqfd_pulse(void *opaque, unsigned gsi)
+{
+    struct vm_csb *c = opaque;
+    (void)gsi;
+    uint64_t one = 1;
+    ssize_t r = write(c->irqfd, &one, sizeof(one));
+    (void)r; /* EAGAIN: one is already pending; one edge is enough */
+    c->pulses++;
+}
+
+/* Creates the irqfd; without it edges are KVM_IRQ_LINE raise + lower. */
+static void irqfd_setup(struct vm_csb *c)
+{
+    struct e1000 *dev = &c->nic->dev;
+    c->irqfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (c->irqfd < 0)
+        return;
+    struct kvm_irqfd req = {.fd = (uint32_t)c->irqfd, .gsi = dev->irq.gsi};
+    if (ioctl(c->vm_fd, KVM_IRQFD, &req) < 0) {
+        close(c->irqfd);
+        c->irqfd = -1;
+        return;
+    }
+    pthread_mutex_lock(&dev->lock);
+    dev->irq.pulse = irqfd_pulse;
+    dev->irq.pulse_opaque = c;
+    pthread_mutex_unlock(&dev->lock);
+}
+
+static void irqfd_teardown(struct vm_csb *c)
+{
+    if (c->irqfd < 0)
+        return;
+    struct e1000 *dev = &c->nic->dev;
+    pthread_mutex_lock(&dev->lock);
+    dev->irq.pulse = NULL;
+    pthread_mutex_unlock(&dev->lock);
+    struct kvm_irqfd req = {
+        .fd = (uint32_t)c->irqfd, .gsi = dev->irq.gsi, .flags = KVM_IRQFD_FLAG_DEASSIGN};
+    ioctl(c->vm_fd, KVM_IRQFD, &req);
+    close(c->irqfd);
+    c->irqfd = -1;
+}
+
 /* From the model, device lock held, in the vCPU thread that wrote CSBAL/CTRL. */
 static void csb_changed(void *opaque, bool enabled)
 {
@@ -55,8 +102,10 @@ int vm_csb_init(struct vm_csb *c, int vm_fd, struct e1000_pci *nic, unsigned pol
     memset(c, 0, sizeof(*c));
     c->vm_fd = vm_fd;
     c->nic = nic;
+    c->irqfd = -1;
     if (e1000_csb_waiter_init(&c->waiter, poll_us) < 0)
         return -1;
+    irqfd_setup(c);
     struct e1000 *dev = &nic->dev;
     pthread_mutex_lock(&dev->lock);
     dev->cfg.csb_changed = csb_changed;
@@ -78,5 +127,6 @@ void vm_csb_stop(struct vm_csb *c)
     dev->cfg.csb_changed = NULL;
     bind(c, false);
     pthread_mutex_unlock(&dev->lock);
+    irqfd_teardown(c);
     e1000_csb_waiter_destroy(&c->waiter);
 }

@@ -3,16 +3,19 @@
  * the NIC's TDT (BAR0+0x3818) and RDT (BAR0+0x2818), 4 bytes, no datamatch,
  * exactly while the guest has the CSB enabled (a plain e1000 guest needs
  * its TDT/RDT values, which an ioeventfd drops). A kick is then an exit
- * served inside the kernel; interrupts stay on the model's INTx line
- * (KVM_IRQ_LINE, callable from the I/O thread).
+ * served inside the kernel. Interrupts: the model's INTx line
+ * (KVM_IRQ_LINE), or, when the guest asked for edge interrupts with the
+ * CSB (docs/csb.md), an irqfd on the same GSI: one eventfd write per
+ * interrupt, injected by the kernel.
  *
  * Use (per NIC, after e1000_pci_create, before the vCPU runs):
  *   vm_csb_init(&c, vm->vm_fd, &nic->e1000, poll_us);   // poll_us 0 = 50
  *   vm_csb_start(&c);
  *   ...
  *   vm_csb_stop(&c);    // before e1000_pci_destroy
- * Not exercised by the host tests (no /dev/kvm here); the thread itself is
- * (tests/unit/test_guest_e1000_csb_device.c emulates the ioeventfd). */
+ * The thread itself is tested without KVM
+ * (tests/unit/test_guest_e1000_csb_device.c emulates the ioeventfd); the
+ * KVM glue by the integration tests that run csb guests under vpio. */
 #ifndef VPIO_VM_CSB_H
 #define VPIO_VM_CSB_H
 
@@ -29,6 +32,8 @@ struct vm_csb {
     bool bound;
     uint64_t bound_base; /* BAR0 address the ioeventfds were bound at */
     uint64_t bind_errors;
+    int irqfd;        /* KVM_IRQFD on the NIC's GSI, -1 if none */
+    uint64_t pulses;  /* interrupts sent through it */
 };
 
 /* Creates the eventfds and hooks CSB on/off of the model. 0 or -1 (errno). */

@@ -172,6 +172,14 @@ void vm_nics_print_stats(struct vm *vm, FILE *out)
                 (unsigned long long)s.tx_bytes, (unsigned long long)s.rx_frames,
                 (unsigned long long)s.rx_bytes, (unsigned long long)drops,
                 (unsigned long long)gerrs);
+        if (nic->csb_offered)
+            fprintf(out,
+                    "vpio stats: %s csb enables=%llu doorbells=%llu sleeps=%llu irqfd=%s "
+                    "edge_irqs=%llu rx_arrivals_deferred=%llu\n",
+                    nic->e1000.name, (unsigned long long)s.csb_enables,
+                    (unsigned long long)s.csb_doorbells, (unsigned long long)s.csb_sleeps,
+                    nic->csb.irqfd >= 0 ? "yes" : "no", (unsigned long long)nic->csb.pulses,
+                    (unsigned long long)s.rx_arrivals_deferred);
     }
     if (nics->io_ready)
         fprintf(out, "vpio stats: io-thread wakeups=%llu timer_runs=%llu ready_runs=%llu\n",

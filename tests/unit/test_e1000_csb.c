@@ -128,9 +128,9 @@ static void test_enable_validation_and_disable(void **state)
     assert_non_null(strstr(txt, "nic0: csb enables=1 "));
     assert_non_null(strstr(txt, "csb_addr=4"));
     free(txt);
-    /* Low address bits are not address bits. */
+    /* Low address bits are not address bits (bit 1: edge interrupts, granted). */
     wr(h, E1000_CSBAL, CSB_GPA | 0xFFE | 1);
-    assert_int_equal(rd(h, E1000_CSBAL), CSB_GPA | 1);
+    assert_int_equal(rd(h, E1000_CSBAL), CSB_GPA | E1000_CSBAL_EDGE | 1);
     /* Disable by writing bit 0 clear. */
     wr(h, E1000_CSBAL, CSB_GPA);
     assert_int_equal(rd(h, E1000_CSBAL), CSB_GPA);
@@ -225,6 +225,47 @@ static void test_tx_through_csb(void **state)
     assert_int_equal(st(h).guest_errors[E1000_GERR_CSB_INDEX], 2);
     assert_int_equal(g32(h, H_TDH), 3);
     assert_int_equal(h->fb.ncap, 19);
+    h_free(h);
+}
+
+/* Edge interrupts (CSBAL bit 1): each interrupt is one edge and consumes
+ * its causes (ICR reads 0 after it), so the guest's handler reads nothing;
+ * without the bit the line is a level until ICR is read; a line that was
+ * high when edges were turned on is lowered. */
+static void test_edge_interrupts(void **state)
+{
+    (void)state;
+    struct h *h = csb_new(false, false);
+    rx_setup(h, 16, 0);
+    wr(h, E1000_IMS, E1000_ICR_RXT0 | E1000_ICR_LSC);
+    wr(h, E1000_ICS, E1000_ICR_LSC); /* a level before the CSB */
+    assert_int_equal(h->level, 1);
+    s32(h, G_TDT, rd(h, E1000_TDT));
+    s32(h, G_RDT, rd(h, E1000_RDT));
+    s32(h, G_RXI, 1);
+    wr(h, E1000_CSBAL, CSB_GPA | E1000_CSBAL_EDGE | E1000_CSBAL_ENABLE);
+    assert_int_equal(rd(h, E1000_CSBAL), CSB_GPA | E1000_CSBAL_EDGE | E1000_CSBAL_ENABLE);
+    assert_int_equal(h->level, 0); /* the held level became an edge */
+    int edges = h->edges;
+    uint8_t f[100];
+    make_frame(f, 100, BCAST, 1);
+    inject(h, f, 100);
+    assert_int_equal(e1000_csb_rx_serve(&h->dev), 1);
+    assert_int_equal(h->edges, edges + 1);
+    assert_int_equal(h->level, 0);
+    assert_int_equal(rd(h, E1000_ICR), 0); /* consumed by the edge */
+    /* the guest did not ask (need_rxintr 0): no edge */
+    s32(h, G_RXI, 0);
+    inject(h, f, 100);
+    assert_int_equal(e1000_csb_rx_serve(&h->dev), 1);
+    assert_int_equal(h->edges, edges + 1);
+    /* CSB off: level semantics again */
+    wr(h, E1000_CSBAL, CSB_GPA);
+    assert_int_equal(rd(h, E1000_CSBAL) & E1000_CSBAL_EDGE, 0);
+    wr(h, E1000_ICS, E1000_ICR_LSC);
+    assert_int_equal(h->level, 1);
+    assert_true(rd(h, E1000_ICR) & E1000_ICR_LSC);
+    assert_int_equal(h->level, 0);
     h_free(h);
 }
 
@@ -539,6 +580,7 @@ int main(void)
         cmocka_unit_test(test_csb_changed_hook),
         cmocka_unit_test(test_tx_through_csb),
         cmocka_unit_test(test_rx_through_csb),
+        cmocka_unit_test(test_edge_interrupts),
         cmocka_unit_test(test_kick_without_thread),
         cmocka_unit_test(test_sleep_double_check),
         cmocka_unit_test(test_hostile_csb_under_io_thread),

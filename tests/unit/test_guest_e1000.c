@@ -181,7 +181,8 @@ static void test_csb_enable(void **state)
     u64 pa = (u64)(uintptr_t)nic.csb;
     assert_int_equal(pa & 0xfff, 0);
     assert_int_equal(regs[E1000_CSBAH / 4], (u32)(pa >> 32));
-    assert_int_equal(regs[E1000_CSBAL / 4], (u32)pa | CSBAL_ENABLE);
+    /* edge interrupts asked for by default (csb_irq=edge) */
+    assert_int_equal(regs[E1000_CSBAL / 4], (u32)pa | CSBAL_ENABLE | CSBAL_EDGE);
     assert_int_equal(nic.csb->guest_tdt, 0);
     assert_int_equal(nic.csb->guest_rdt, E1000_NRX - 1);
     assert_int_equal(nic.csb->guest_need_txintr, 0);

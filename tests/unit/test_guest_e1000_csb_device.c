@@ -111,7 +111,7 @@ static atomic_ullong kicks_tx, kicks_rx; /* TDT/RDT writes taken by the "ioevent
 /* interrupt machinery */
 static pthread_mutex_t irq_mx = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t irq_cv = PTHREAD_COND_INITIALIZER;
-static int irq_level, wake_pending, irq_stop;
+static int irq_level, irq_edges, wake_pending, irq_stop;
 static unsigned long long stalls;
 
 static uint64_t host_ns(void)
@@ -199,21 +199,36 @@ static void set_level(void *opaque, unsigned gsi, int level)
     pthread_mutex_unlock(&irq_mx);
 }
 
-/* The CPU taking the interrupt and the guest's ring-0 stub. */
+/* The model's edge interrupt (CSB edge mode: the VMM's irqfd). */
+static void pulse(void *opaque, unsigned gsi)
+{
+    pthread_mutex_lock(&irq_mx);
+    irq_edges++;
+    pthread_cond_broadcast(&irq_cv);
+    pthread_mutex_unlock(&irq_mx);
+}
+
+/* The CPU taking the interrupt and the guest's ring-0 stub: the level stub
+ * reads ICR (which deasserts the line), the edge stub reads nothing. */
 static void *irq_main(void *arg)
 {
     for (;;) {
         pthread_mutex_lock(&irq_mx);
-        while (!irq_stop && !irq_level)
+        while (!irq_stop && !irq_level && !irq_edges)
             pthread_cond_wait(&irq_cv, &irq_mx);
         if (irq_stop) {
             pthread_mutex_unlock(&irq_mx);
             return NULL;
         }
+        bool edge = irq_edges > 0;
+        if (edge)
+            irq_edges = 0; /* edges before the handler ran merge into one */
         pthread_mutex_unlock(&irq_mx);
-        uint32_t icr = e1000_reg_read(&dev, E1000_ICR); /* deasserts the line */
-        atomic_fetch_add(&exits_mmio, 1);
-        __atomic_fetch_or(&nic_icr[0], icr, __ATOMIC_SEQ_CST);
+        if (!edge) {
+            uint32_t icr = e1000_reg_read(&dev, E1000_ICR); /* deasserts the line */
+            atomic_fetch_add(&exits_mmio, 1);
+            __atomic_fetch_or(&nic_icr[0], icr, __ATOMIC_SEQ_CST);
+        }
         __atomic_fetch_add(&nic_irqs[0], 1, __ATOMIC_SEQ_CST);
         pthread_mutex_lock(&irq_mx);
         __atomic_fetch_add(&irq_seq, 1, __ATOMIC_SEQ_CST);
@@ -363,12 +378,12 @@ static bool machine_up(bool csb, bool mitigation)
 
     struct e1000_config cfg = {
         .mac = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56}, .mitigation = mitigation, .csb = csb};
-    struct irq_line irq = {.set_level = set_level, .opaque = NULL, .gsi = 10};
+    struct irq_line irq = {.set_level = set_level, .opaque = NULL, .gsi = 10, .pulse = pulse};
     assert_int_equal(e1000_init(&dev, &cfg, &gmem, irq, &lb.be), 0);
     assert_int_equal(e1000_csb_waiter_init(&waiter, 0), 0);
     assert_int_equal(e1000_csb_thread_start(&waiter, &dev), 0);
     irq_stop = 0;
-    irq_level = 0;
+    irq_level = irq_edges = 0;
     wake_pending = 0;
     stalls = 0;
     assert_int_equal(pthread_create(&irq_thread, NULL, irq_main, NULL), 0);
