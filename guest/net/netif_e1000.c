@@ -1,6 +1,7 @@
 /* The e1000 as a netif. Transmit waits a bounded time for ring space, the
  * way a blocking socket waits for its send buffer: a sender that outruns
- * the NIC is slowed down, not made to drop. */
+ * the NIC is slowed down (it sleeps until the NIC completes descriptors),
+ * not made to drop. */
 #include "net/netif_e1000.h"
 #include "io.h"
 
@@ -15,7 +16,9 @@ static int e1000_netif_tx(struct netif *nif, const void *frame, unsigned len, un
     ne->tx_waits++;
     u64 end = rdtsc() + tsc_hz / (1000000000ull / TX_WAIT_NS);
     do {
-        cpu_relax();
+        /* Sleep, don't spin: the core may be the one that drains the ring
+         * (the CSB's host I/O thread). */
+        e1000_tx_wait(ne->nic);
         if (e1000_tx(ne->nic, frame, len) == 0)
             return 0;
     } while ((int64_t)(rdtsc() - end) < 0);

@@ -16,7 +16,8 @@ struct bench_row {
     enum bench_api api;
     enum bench_link link;
     const char *txmode; /* guest driver discipline: classic, sc, csb */
-    bool mitigation;    /* device-side interrupt moderation */
+    bool mitigation;    /* interrupt moderation: the device emulates it (mitigation=on)
+                           and the guest driver programs it (BENCH_MODERATION) */
     bool baseline;      /* the row ratios are taken against */
 };
 

@@ -40,6 +40,9 @@ static const char bench_usage[] =
     "  --json FILE        also write the rows as JSON to FILE\n"
     "  --csv FILE         also write the rows as CSV to FILE\n"
     "  --plot FILE        bar chart of packets/s per configuration (PNG, gnuplot)\n"
+    "  --no-pin           let the VMs run on any CPU (default: the sender on CPU 0,\n"
+    "                     the receiver on CPU 1, each VM with all of its threads;\n"
+    "                     QEMU's through taskset, vpio's with --cpus)\n"
     "  --help             this text\n"
     "\n"
     "Needs root (network namespace, taps) and /dev/kvm for the vpio rows and for\n"
@@ -56,6 +59,7 @@ struct bench_opts {
     const char *rows;
     const char *platform;
     const char *kernel, *vpio, *outdir, *json, *csv, *plot;
+    bool pin;
 };
 
 struct bench_result {
@@ -107,7 +111,8 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o, bool *help)
                              .nframes = 2,
                              .platform = "all",
                              .kernel = "build/guest.elf",
-                             .outdir = "build/bench"};
+                             .outdir = "build/bench",
+                             .pin = sysconf(_SC_NPROCESSORS_ONLN) >= 2};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -118,6 +123,10 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o, bool *help)
             o->duration = 2;
             o->frames[0] = 60;
             o->nframes = 1;
+            continue;
+        }
+        if (!strcmp(a, "--no-pin")) {
+            o->pin = false;
             continue;
         }
         if (i + 1 >= argc) {
@@ -226,6 +235,10 @@ static int build_vm_argv(struct bench_ctx *c, const struct bench_row *row, int v
     if (row->platform == BENCH_VPIO) {
         ARG("%s", c->o.vpio);
         ARG("vm");
+        if (c->o.pin) { /* the sender on CPU 0, the receiver on CPU 1 */
+            ARG("--cpus");
+            ARG("%d", vm);
+        }
         ARG("--kernel");
         ARG("%s", c->o.kernel);
         ARG("--timeout");
@@ -241,6 +254,11 @@ static int build_vm_argv(struct bench_ctx *c, const struct bench_row *row, int v
         ARG("--cmdline");
         ARG("%s", cmdline);
     } else {
+        if (c->o.pin) {
+            ARG("taskset");
+            ARG("-c");
+            ARG("%d", vm);
+        }
         ARG("qemu-system-x86_64");
         if (c->kvm) {
             ARG("-enable-kvm");
@@ -604,7 +622,8 @@ int cmd_bench(int argc, char **argv)
     bench_netns_destroy(&c.ns);
     vpio_switch_remove(c.switch_name, 1); /* if a switch row created it */
     compute_ratios(&c);
-    printf("\nvpio bench: %g s per row, guest to guest\n\n", c.o.duration);
+    printf("\nvpio bench: %g s per row, guest to guest, %s\n\n", c.o.duration,
+           c.o.pin ? "sender on CPU 0, receiver on CPU 1" : "VMs not pinned");
     print_table(&c, stdout);
     char path[512];
     snprintf(path, sizeof(path), "%s/bench.csv", c.o.outdir);

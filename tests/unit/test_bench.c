@@ -75,6 +75,15 @@ static void rows_and_command_lines(void **state)
     assert_int_equal(bench_guest_cmdline(base, false, 1514, 2, "x", buf, sizeof(buf)), 0);
     assert_non_null(strstr(buf, "udp-recv"));
     assert_int_equal(bench_guest_cmdline(base, true, 60, 2, "x", buf, 10), -1);
+    assert_null(strstr(buf, "itr="));
+    /* moderation rows program the guest's moderation registers too */
+    for (size_t i = 0; i < bench_row_count; i++) {
+        const struct bench_row *r = &bench_rows[i];
+        assert_int_equal(bench_guest_cmdline(r, true, 60, 2, "x", buf, sizeof(buf)), 0);
+        assert_true((strstr(buf, " itr=195 ") != NULL) == r->mitigation);
+        if (r->api == BENCH_RING)
+            assert_non_null(strstr(buf, "batch=512"));
+    }
 }
 
 int main(void)
