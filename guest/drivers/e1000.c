@@ -153,6 +153,8 @@ int e1000_probe(struct e1000 *nic, int index, const struct cmdline *cl)
         return -1;
     }
     nic->csb_edge = !ci || !strcmp(ci, "edge");
+    /* napi=1 (default): interrupts masked while the driver polls (napi_arm). */
+    nic->napi = !cmdline_u64(cl, "napi", &v) || v != 0;
     if (cmdline_u64(cl, "rdt_flush", &v))
         nic->rdt_flush = v != 0;
     nic->mmio = pci_bar_addr(nic->pci, 0);
@@ -272,7 +274,13 @@ int e1000_probe(struct e1000 *nic, int index, const struct cmdline *cl)
             ioapic_route(nic->gsi, VEC_NIC_EDGE_FIRST + index, IOAPIC_EDGE, IOAPIC_HIGH);
         else
             ioapic_route(nic->gsi, VEC_NIC_FIRST + index, IOAPIC_LEVEL, polarity);
-        e1000_write(nic, IMS, ICR_RXT0 | ICR_RXO | ICR_RXDMT0 | ICR_LSC | ICR_TXDW);
+        /* NAPI (see napi_arm): the RX causes, and TXDW unless send combining
+         * needs it as its signal, start masked; csb has its own flags. */
+        u32 causes = ICR_RXT0 | ICR_RXO | ICR_RXDMT0 | ICR_LSC | ICR_TXDW;
+        if (nic->napi && !nic->csb)
+            nic->napi_mask =
+                ICR_RXT0 | ICR_RXO | ICR_RXDMT0 | (nic->txmode == E1000_TX_SC ? 0 : ICR_TXDW);
+        e1000_write(nic, IMS, causes & ~nic->napi_mask);
         nic->irqs_on = true;
     } else if (nic->txmode == E1000_TX_SC) {
         printf("e1000: no usable interrupt line: txmode=sc writes TDT as classic does\n");
@@ -424,6 +432,30 @@ void e1000_rx_refill(struct e1000 *nic)
 
 void e1000_rx_wait(struct e1000 *nic) { e1000_rx_wait_any(&nic, 1); }
 
+/* NAPI, as Linux's e1000 driver does it: while the driver polls, the
+ * causes in napi_mask stay masked (IMC), so a guest that keeps finding work
+ * takes no interrupts; it unmasks them (IMS) only on its way to sleep, and
+ * masks them again when it wakes. ICR latches causes while they are masked,
+ * so one that came meanwhile interrupts at the unmask: no lost wake-up. */
+static void napi_arm(struct e1000 *nic, u32 causes)
+{
+    causes &= nic->napi_mask & ~nic->napi_armed;
+    if (!causes || !nic->irqs_on)
+        return;
+    nic->napi_armed |= causes;
+    e1000_write(nic, IMS, causes);
+}
+
+static void napi_disarm(struct e1000 *nic)
+{
+    if (!nic->napi_armed)
+        return;
+    e1000_write(nic, IMC, nic->napi_armed);
+    nic->napi_armed = 0;
+}
+
+static bool rx_empty(struct e1000 *nic) { return !(nic->rx[nic->rx_next].status & DESC_DD); }
+
 void e1000_rx_wait_any(struct e1000 *const *nics, unsigned n)
 {
     for (unsigned k = 0; k < n; k++)
@@ -432,16 +464,19 @@ void e1000_rx_wait_any(struct e1000 *const *nics, unsigned n)
     bool sleep = true;
     for (unsigned k = 0; sleep && k < n; k++) {
         struct e1000 *nic = nics[k];
-        sleep = !(nic->rx[nic->rx_next].status & DESC_DD);
+        sleep = rx_empty(nic);
         if (sleep && nic->csb)              /* flag, barrier, re-check (docs/csb.md) */
-            sleep = csb_rx_sleep_ok(nic->csb, nic->rx_next, E1000_NRX) &&
-                    !(nic->rx[nic->rx_next].status & DESC_DD);
+            sleep = csb_rx_sleep_ok(nic->csb, nic->rx_next, E1000_NRX) && rx_empty(nic);
+        else if (sleep && nic->napi_mask)   /* unmask, then look once more */
+            napi_arm(nic, ICR_RXT0 | ICR_RXO | ICR_RXDMT0), sleep = rx_empty(nic);
     }
     if (sleep)
         sys_wait(seen);
-    for (unsigned k = 0; k < n; k++)
+    for (unsigned k = 0; k < n; k++) {
         if (nics[k]->csb)
             csb_rx_awake(nics[k]->csb);     /* polling again: no interrupts wanted */
+        napi_disarm(nics[k]);
+    }
 }
 
 void e1000_tx_wait(struct e1000 *nic)
@@ -455,10 +490,13 @@ void e1000_tx_wait(struct e1000 *nic)
     if (sleep && nic->csb) /* flag, barrier, re-check (docs/csb.md) */
         sleep = csb_tx_sleep_ok(nic->csb, nic->tx_clean, E1000_NTX) &&
                 !(nic->tx[nic->tx_clean].status & DESC_DD);
+    else if (sleep && (nic->napi_mask & ICR_TXDW))
+        napi_arm(nic, ICR_TXDW), sleep = !(nic->tx[nic->tx_clean].status & DESC_DD);
     if (sleep)
         sys_wait(seen);
     if (nic->csb)
         csb_tx_awake(nic->csb);
+    napi_disarm(nic);
 }
 
 void e1000_set_promisc(struct e1000 *nic, bool on)

@@ -69,6 +69,9 @@ struct e1000 {
     u32 itr, tidv, tadv, rdtr, radv;    /* moderation written at probe */
     bool rdt_flush;                     /* read STATUS after RDT writes (QEMU coalesces them) */
     bool csb_edge;                      /* csb: edge interrupts asked for (csb_irq=edge), then granted */
+    bool napi;                          /* napi=1: mask interrupts while polling */
+    u32 napi_mask;                      /* causes masked while polling (0: none, csb) */
+    u32 napi_armed;                     /* of those, unmasked now (the driver sleeps) */
 
     /* Counters: every register access is an exit. */
     u64 reg_reads, reg_writes;
