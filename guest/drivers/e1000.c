@@ -422,9 +422,16 @@ void e1000_rx_give(struct e1000 *nic, u32 rdt)
         (void)e1000_read(nic, STATUS);      /* flush coalesced MMIO (QEMU/KVM) */
 }
 
+static bool rx_empty(struct e1000 *nic) { return !(nic->rx[nic->rx_next].status & DESC_DD); }
+
 void e1000_rx_refill(struct e1000 *nic)
 {
     if (!nic->rx_pending)
+        return;
+    /* An RDT write is a VM exit (and, on vpio, the pull that brings the
+     * next frames in): buffers go back a quarter ring at a time, or all at
+     * once when nothing is left to read (before the driver sleeps). */
+    if (nic->rx_pending < E1000_NRX / 4 && !rx_empty(nic))
         return;
     nic->rx_pending = 0;
     e1000_rx_give(nic, (nic->rx_next + E1000_NRX - 1) % E1000_NRX);
@@ -453,8 +460,6 @@ static void napi_disarm(struct e1000 *nic)
     e1000_write(nic, IMC, nic->napi_armed);
     nic->napi_armed = 0;
 }
-
-static bool rx_empty(struct e1000 *nic) { return !(nic->rx[nic->rx_next].status & DESC_DD); }
 
 void e1000_rx_wait_any(struct e1000 *const *nics, unsigned n)
 {

@@ -115,7 +115,8 @@ static inline u32 e1000_tx_space(const struct e1000 *nic)
 
 /* RX: peek the next received frame; advance past it; refill gives consumed
  * descriptors back with one RDT write (plus, on QEMU, a STATUS read, which
- * flushes its coalesced MMIO so the RDT write takes effect). */
+ * flushes its coalesced MMIO so the RDT write takes effect) once a quarter
+ * of the ring was consumed or nothing is left to read. */
 bool e1000_rx_peek(struct e1000 *nic, const u8 **data, u32 *len);
 void e1000_rx_advance(struct e1000 *nic);
 void e1000_rx_refill(struct e1000 *nic);
