@@ -26,7 +26,7 @@
 # The switch is removed at the end; only our own processes are killed.
 set -u
 . "$(dirname "$0")/lib.sh"
-tmp=$(make_tmpdir)
+make_tmpdir tmp
 qemu=$(command -v qemu-system-x86_64 || true)
 [ -n "$qemu" ] || { skip "host-guest-pktgen: qemu-system-x86_64 not installed"; finish; }
 [ -r "$GUEST" ] || { fail "host-guest-pktgen: $GUEST missing (make guest)"; finish; }

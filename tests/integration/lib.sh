@@ -13,7 +13,9 @@ skip() { echo "SKIP $*"; echo "WARNING: skipped: $*" >&2; }
 
 # Background a command and remember its PID for cleanup.
 track_pid() { _pids+=("$1"); }
-make_tmpdir() { local d; d=$(mktemp -d /tmp/vpio-test.XXXXXX); _tmpdirs+=("$d"); echo "$d"; }
+# make_tmpdir VAR: a temp dir removed at exit, its path in $VAR (not
+# $(make_tmpdir): in a subshell the record of it for cleanup would be lost).
+make_tmpdir() { local d; d=$(mktemp -d /tmp/vpio-test.XXXXXX); _tmpdirs+=("$d"); printf -v "$1" '%s' "$d"; }
 
 cleanup() {
     local p d

@@ -7,7 +7,7 @@
 #                      counters account for it
 set -u
 . "$(dirname "$0")/lib.sh"
-tmp=$(make_tmpdir)
+make_tmpdir tmp
 qemu=$(command -v qemu-system-x86_64 || true)
 [ -n "$qemu" ] || { skip "qemu-switch: qemu-system-x86_64 not installed"; finish; }
 [ -r "$GUEST" ] || { fail "qemu-switch: $GUEST missing (make guest)"; finish; }

@@ -3,7 +3,7 @@
 # input the command must refuse with a clear error and its exit status.
 set -u
 . "$(dirname "$0")/lib.sh"
-tmp=$(make_tmpdir)
+make_tmpdir tmp
 
 # expect NAME STATUS NEEDLE -- command...: exit status and a message on stderr
 expect() {
