@@ -458,7 +458,7 @@ static void print_table(struct bench_ctx *c, FILE *f)
     fprintf(f, "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n");
     for (int i = 0; i < c->nresults; i++) {
         struct bench_result *r = &c->results[i];
-        fprintf(f, "| %-16s | %-8s | %-6s | %4u |", r->row->config, r->platform,
+        fprintf(f, "| %-19s | %-8s | %-6s | %4u |", r->row->config, r->platform,
                 bench_api_name(r->row->api), r->frame);
         if (!r->ran) {
             fprintf(f, " – | – | – | – | – | – | %s |\n", r->note);

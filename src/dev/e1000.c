@@ -535,11 +535,15 @@ uint64_t e1000_rx_arrived(struct e1000 *dev)
         retry = E1000_RX_PULL_GRACE_NS - since; /* the guest polls: its next pull takes them */
         dev->stats.rx_arrivals_deferred++;
     } else {
-        unsigned budget_used = (e1000_rx_poll_locked(dev), dev->rx_taken);
-        if (budget_used >= E1000_RX_POLL_BUDGET)
+        e1000_rx_poll_locked(dev);
+        if (dev->rx_taken >= E1000_RX_POLL_BUDGET)
             retry = 1; /* more may wait: again at once, after the lock was released */
         else if (dev->backend && net_rx_pending(dev->backend))
-            retry = E1000_RX_NODESC_RETRY_NS; /* no room: the guest's next RDT write pulls */
+            /* No room: the guest's next RDT write pulls them. A receiver
+             * not even set up is looked at rarely. */
+            retry = (R(dev, E1000_RCTL) & E1000_RCTL_EN) && R(dev, E1000_RDLEN)
+                        ? E1000_RX_NODESC_RETRY_NS
+                        : E1000_RX_OFF_RETRY_NS;
     }
     e1000_leave(dev);
     return retry;

@@ -150,6 +150,7 @@ struct e1000_rx_frame { /* a frame waiting for RX descriptors */
 #define E1000_RX_POLL_BUDGET 1024 /* frames per e1000_rx_poll(): a guest ring's worth */
 #define E1000_RX_PULL_GRACE_NS 200000ull  /* a guest whose pull got frames this recently polls */
 #define E1000_RX_NODESC_RETRY_NS 200000ull /* frames wait, no free descriptor: look again then */
+#define E1000_RX_OFF_RETRY_NS 10000000ull  /* frames wait, receiver disabled or not set up */
 #define E1000_TSO_MAX_SEGS 4096
 
 struct e1000 {
