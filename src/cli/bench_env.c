@@ -104,6 +104,23 @@ int bench_proc_start(struct bench_proc *p, char *const argv[], const char *out_p
     return 0;
 }
 
+bool bench_proc_exited(struct bench_proc *p, unsigned long long until_ns)
+{
+    if (p->pid <= 0)
+        return true;
+    for (;;) {
+        int st;
+        if (waitpid(p->pid, &st, WNOHANG) == p->pid) {
+            p->status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+            p->pid = 0;
+            return true;
+        }
+        if (bench_now_ns() >= until_ns)
+            return false;
+        usleep(10000);
+    }
+}
+
 int bench_proc_wait(struct bench_proc *p, unsigned long long deadline_ns)
 {
     if (p->pid <= 0)

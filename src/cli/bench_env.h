@@ -34,6 +34,9 @@ int bench_proc_start(struct bench_proc *p, char *const argv[], const char *out_p
 /* Waits until the child exits or deadline_ns (CLOCK_MONOTONIC) passes; then
  * ends it (SIGTERM, then SIGKILL). Returns its exit status or -1. */
 int bench_proc_wait(struct bench_proc *p, unsigned long long deadline_ns);
+/* Waits until the child exits (true: reaped, status set) or until_ns
+ * passes (false: still running, left alone). */
+bool bench_proc_exited(struct bench_proc *p, unsigned long long until_ns);
 /* The child's output, malloc'ed, NUL-terminated ("" if none). */
 char *bench_proc_output(const struct bench_proc *p);
 

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bench_cpu.h"
 #include "bench_env.h"
 #include "bench_result.h"
 #include "bench_rows.h"
@@ -74,7 +75,48 @@ struct bench_result {
     double tx_exits_per_pkt, rx_exits_per_pkt, tx_irqs_per_pkt, rx_irqs_per_pkt;
     const char *exit_source; /* "vmm" (vpio counted) or "guest" (guest's register count) */
     double ratio_baseline, ratio_qemu;
+    int nthreads; /* CPU use per thread in the busiest window (bench_cpu.h) */
+    struct {
+        int vm;
+        char name[16];
+        double pct;
+    } cpu[BENCH_CPU_THREADS];
 };
+
+#define CPU_WINDOW_MAX_NS 2000000000ull /* the busiest 2 s of a row (half a short row) */
+#define CPU_SAMPLE_NS 250000000ull
+#define CPU_MIN_PCT 1.0             /* threads below: not listed */
+
+/* Samples the VMs' threads until the sender exits (or the deadline), keeps
+ * the busiest window in r. */
+static unsigned long long cpu_window_ns(double duration)
+{
+    unsigned long long half = (unsigned long long)(duration * 0.5e9);
+    return half < CPU_WINDOW_MAX_NS ? half : CPU_WINDOW_MAX_NS;
+}
+
+static void sample_cpu(struct bench_proc proc[2], unsigned long long deadline,
+                       unsigned long long window_ns, struct bench_result *r)
+{
+    static struct bench_cpu cpu; /* large; bench runs one row at a time */
+    memset(&cpu, 0, sizeof(cpu));
+    pid_t pids[2] = {proc[0].pid, proc[1].pid};
+    while (!bench_proc_exited(&proc[0], bench_now_ns() + CPU_SAMPLE_NS) &&
+           bench_now_ns() < deadline)
+        bench_cpu_sample(&cpu, pids);
+    double pct[BENCH_CPU_THREADS];
+    if (!bench_cpu_busiest(&cpu, window_ns, pct))
+        return;
+    for (int vm = 0; vm < 2; vm++)
+        for (int i = 0; i < cpu.nthreads; i++) {
+            if (cpu.th[i].vm != vm || pct[i] < CPU_MIN_PCT)
+                continue;
+            r->cpu[r->nthreads].vm = vm;
+            snprintf(r->cpu[r->nthreads].name, sizeof(r->cpu[0].name), "%s", cpu.th[i].name);
+            r->cpu[r->nthreads].pct = pct[i];
+            r->nthreads++;
+        }
+}
 
 struct bench_ctx {
     struct bench_opts o;
@@ -260,6 +302,8 @@ static int build_vm_argv(struct bench_ctx *c, const struct bench_row *row, int v
             ARG("%d", vm);
         }
         ARG("qemu-system-x86_64");
+        ARG("-name"); /* thread names ("CPU 0/KVM", ...) for the CPU table */
+        ARG("vpio-bench,debug-threads=on");
         if (c->kvm) {
             ARG("-enable-kvm");
             ARG("-cpu");
@@ -374,6 +418,7 @@ static void run_one(struct bench_ctx *c, const struct bench_row *row, unsigned f
     double slack = c->kvm ? 15 : 60;
     unsigned long long deadline =
         bench_now_ns() + (unsigned long long)((c->o.duration + slack) * 1e9);
+    sample_cpu(proc, deadline, cpu_window_ns(c->o.duration), r);
     bench_proc_wait(&proc[0], deadline);
     bench_proc_wait(&proc[1], deadline + 5000000000ull);
     /* The relays end when their QEMU disconnects; end them anyway. */
@@ -474,6 +519,27 @@ static void print_table(struct bench_ctx *c, FILE *f)
     }
     fprintf(f, "\nᵍ exits counted by the guest (its register accesses; each is a VM exit), "
                "not by the VMM.\n");
+    fprintf(f, "\nCPU use per thread, busiest %.1f s of each row (%% of one CPU; threads "
+               "under %.0f%% not listed):\n\n",
+            cpu_window_ns(c->o.duration) / 1e9, CPU_MIN_PCT);
+    fprintf(f, "| config | platform | frame | sender VM | receiver VM |\n");
+    fprintf(f, "| --- | --- | ---: | --- | --- |\n");
+    for (int i = 0; i < c->nresults; i++) {
+        struct bench_result *r = &c->results[i];
+        if (!r->ran)
+            continue;
+        fprintf(f, "| %-19s | %-8s | %4u |", r->row->config, r->platform, r->frame);
+        for (int vm = 0; vm < 2; vm++) {
+            const char *sep = " ";
+            for (int t = 0; t < r->nthreads; t++)
+                if (r->cpu[t].vm == vm) {
+                    fprintf(f, "%s%s %.0f%%", sep, r->cpu[t].name, r->cpu[t].pct);
+                    sep = ", ";
+                }
+            fprintf(f, "%s|", *sep == ' ' ? " – " : " ");
+        }
+        fprintf(f, "\n");
+    }
 }
 
 static void write_csv(struct bench_ctx *c, FILE *f)
@@ -504,12 +570,16 @@ static void write_json(struct bench_ctx *c, FILE *f)
                 "\"irqs_per_pkt\": %.4f, \"tx_exits_per_pkt\": %.4f, \"rx_exits_per_pkt\": %.4f, "
                 "\"tx_irqs_per_pkt\": %.4f, \"rx_irqs_per_pkt\": %.4f, \"tx_pkts\": %.0f, "
                 "\"rx_pkts\": %.0f, \"ratio_baseline\": %.3f, \"ratio_qemu\": %.3f, "
-                "\"exit_source\": \"%s\", \"note\": \"%s\"}%s\n",
+                "\"exit_source\": \"%s\", \"note\": \"%s\", \"cpu\": [",
                 r->row->config, r->platform, bench_api_name(r->row->api), r->frame,
                 r->ran ? "true" : "false", r->rx_pps, r->gbps, r->exits_per_pkt, r->irqs_per_pkt,
                 r->tx_exits_per_pkt, r->rx_exits_per_pkt, r->tx_irqs_per_pkt, r->rx_irqs_per_pkt,
                 r->tx_pkts, r->rx_pkts, r->ratio_baseline, r->ratio_qemu,
-                r->ran ? r->exit_source : "", r->note, i + 1 < c->nresults ? "," : "");
+                r->ran ? r->exit_source : "", r->note);
+        for (int t = 0; t < r->nthreads; t++)
+            fprintf(f, "%s{\"vm\": \"%s\", \"thread\": \"%s\", \"pct\": %.1f}", t ? ", " : "",
+                    r->cpu[t].vm ? "receiver" : "sender", r->cpu[t].name, r->cpu[t].pct);
+        fprintf(f, "]}%s\n", i + 1 < c->nresults ? "," : "");
     }
     fprintf(f, "]\n");
 }

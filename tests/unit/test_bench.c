@@ -10,6 +10,7 @@
 
 #include "cli/bench_result.h"
 #include "cli/bench_rows.h"
+#include "cli/bench_cpu.h"
 
 static void parses_result_lines(void **state)
 {
@@ -86,6 +87,32 @@ static void rows_and_command_lines(void **state)
     }
 }
 
+/* The busiest window of the samples: thread 0 busy only in the middle. */
+static void cpu_busiest_window(void **state)
+{
+    static struct bench_cpu c;
+    memset(&c, 0, sizeof(c));
+    c.nthreads = 2;
+    c.nsamples = 5;
+    const unsigned long long t[5] = {0, 1000, 2000, 3000, 4000};
+    const unsigned long long a[5] = {1, 101, 1001, 1901, 1951}; /* ns on CPU + 1 */
+    const unsigned long long b[5] = {1, 501, 1001, 1501, 2001};
+    for (int i = 0; i < 5; i++) {
+        c.t_ns[i] = t[i];
+        c.run_ns[i][0] = a[i];
+        c.run_ns[i][1] = b[i];
+    }
+    double pct[BENCH_CPU_THREADS];
+    assert_true(bench_cpu_busiest(&c, 2000, pct));
+    /* windows of 2000 ns: [0,2000] 1000+1000, [1000,3000] 1800+1000 (best),
+     * [2000,4000] 950+1000 */
+    assert_true(pct[0] > 89.9 && pct[0] < 90.1);
+    assert_true(pct[1] > 49.9 && pct[1] < 50.1);
+    assert_false(bench_cpu_busiest(&c, 5000, pct)); /* no window that long */
+    assert_int_equal(bench_cpu_parse_schedstat("123456 789 3"), 123456);
+    assert_int_equal(bench_cpu_parse_schedstat(""), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -93,6 +120,7 @@ int main(void)
         cmocka_unit_test(parses_vm_stats),
         cmocka_unit_test(overlong_tokens_are_skipped),
         cmocka_unit_test(rows_and_command_lines),
+        cmocka_unit_test(cpu_busiest_window),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
