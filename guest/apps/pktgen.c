@@ -1,6 +1,7 @@
 /* pktgen: send or count Ethernet frames on an e1000 through the netmap-style
  * ring API (drivers/nm_ring.h), like netmap's pkt-gen.
  *   pktgen tx [count=N] [duration=S] [len=BYTES] [dst=MAC] [nic=I] [delay=MS] [batch=N]
+ *             [burst=N gap_us=G [seed=S]]   (random bursts and idle gaps)
  *   pktgen rx [count=N] [duration=S] [nic=I] [timeout=S] [idle=MS] [batch=N]
  * plus the driver's options (txmode=classic|sc|csb, itr= tidv= tadv= rdtr=
  * radv=). duration= (seconds, decimals allowed) bounds a run: tx sends until
@@ -33,14 +34,33 @@ static u64 rate(u64 n, u64 ns)
 /* n per 1000 packets, for the RESULT line (no floating point in the guest) */
 static u64 per_kpkt(u64 n, u64 pkts) { return pkts ? n * 1000 / pkts : 0; }
 
+/* xorshift64: the random burst sizes and gaps (seed= makes a run repeatable). */
+static u64 rnd(u64 *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    return *s;
+}
+
 static int do_tx(const struct cmdline *cl)
 {
     u64 count = 1000, len = 60, delay = 0, batch = 64, dur_ms = 0;
+    u64 burst = 0, gap_us = 0, seed = 1;
     u8 dst[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
     cmdline_u64(cl, "count", &count);
     cmdline_u64(cl, "len", &len);
     cmdline_u64(cl, "delay", &delay);
     cmdline_u64(cl, "batch", &batch);
+    /* burst=N gap_us=G: bursts of 1..N frames, each followed by an idle gap
+     * of 0..G us (both uniformly random): every side of the NIC keeps going
+     * to sleep and being woken, in every order (the CSB's race-free sleep
+     * under test). */
+    cmdline_u64(cl, "burst", &burst);
+    cmdline_u64(cl, "gap_us", &gap_us);
+    cmdline_u64(cl, "seed", &seed);
+    if (!seed)
+        seed = 1;
     if (parse_seconds_ms(cmdline_get(cl, "duration"), &dur_ms) && dur_ms && !cmdline_get(cl, "count"))
         count = ~0ull;                      /* until the duration has passed */
     const char *d = cmdline_get(cl, "dst");
@@ -69,9 +89,16 @@ static int do_tx(const struct cmdline *cl)
     u64 t0 = rdtsc(), sent = 0, full = 0;
     u64 t_end = t0 + dur_ms * (tsc_hz / 1000);
     u32 seq = 0;
+    u64 burst_left = burst ? 1 + rnd(&seed) % burst : ~0ull, gaps = 0;
     while (sent < count) {
         if (dur_ms && (int64_t)(rdtsc() - t_end) > 0)
             break;
+        if (!burst_left) { /* end of a burst: hand it over, stay idle, next burst */
+            e1000_tx_flush(&nic);
+            delay_us(rnd(&seed) % (gap_us + 1));
+            gaps++;
+            burst_left = 1 + rnd(&seed) % burst;
+        }
         u32 space = nm_ring_space(r);
         if (!space) {
             /* Ring full: sleep until the NIC frees slots, leaving the core
@@ -85,6 +112,9 @@ static int do_tx(const struct cmdline *cl)
             n = batch;
         if (n > space)
             n = space;
+        if (n > burst_left)
+            n = burst_left;
+        burst_left -= n;
         u32 cur = r->cur;
         for (u64 k = 0; k < n; k++) {
             struct nm_slot *s = &r->slot[cur];
@@ -104,11 +134,11 @@ static int do_tx(const struct cmdline *cl)
     u32 irqs = nic_irqs[nic.index] - base_irqs;
     printf("RESULT app=pktgen role=tx pkts=%lu bytes=%lu pps=%lu drops=%u ns=%lu ring_full=%lu "
            "irqs=%u bps=%lu batch=%lu syncs=%lu %s tdt_per_kpkt=%lu irqs_per_kpkt=%lu "
-           "exits_per_kpkt=%lu\n",
+           "exits_per_kpkt=%lu gaps=%lu\n",
            nic.tx_pkts, nic.tx_bytes, rate(nic.tx_pkts, ns), left, ns, full, irqs,
            rate(nic.tx_bytes * 8, ns), batch, r->syncs, stats, per_kpkt(nic.tdt_writes, nic.tx_pkts),
            per_kpkt(irqs, nic.tx_pkts),
-           per_kpkt(nic.reg_reads + nic.reg_writes + irqs, nic.tx_pkts));
+           per_kpkt(nic.reg_reads + nic.reg_writes + irqs, nic.tx_pkts), gaps);
     return left ? EXIT_FAIL : EXIT_OK;
 }
 
