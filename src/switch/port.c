@@ -4,6 +4,7 @@
  * validated against it. */
 #include <errno.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <linux/futex.h>
 #include <stdlib.h>
 #include <stdio.h>
@@ -330,6 +331,43 @@ static uint64_t now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* The sleeper's half of the wake protocol: read the futex word, set
+ * rx_need_wake, full barrier; the caller re-checks for frames and sleeps on
+ * the returned sequence only if there are none (a sender publishes, issues
+ * a full barrier, and wakes only if the flag is set: see forward.c). */
+static uint32_t arm_wake(struct vpio_sw_port *sp)
+{
+    uint32_t seq = __atomic_load_n(&sp->rx_wake_seq, __ATOMIC_ACQUIRE);
+    __atomic_store_n(&sp->rx_need_wake, 1, __ATOMIC_RELAXED);
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    return seq;
+}
+
+/* Sleeps until a sender wakes us or `left` ns (at most 100 ms: re-check). */
+static void futex_sleep(struct vpio_sw_port *sp, uint32_t seq, uint64_t left)
+{
+    if (left > 100000000u)
+        left = 100000000u;
+    struct timespec ts = {(time_t)(left / 1000000000u), (long)(left % 1000000000u)};
+    syscall(SYS_futex, &sp->rx_wake_seq, FUTEX_WAIT, seq, &ts, NULL, 0);
+}
+
+/* A lease outstanding while we are about to sleep: if its sender died
+ * mid-copy, nobody else may come to expire it (no further traffic), so the
+ * sleeper does (cheap: only on the way to sleep). true if that published
+ * frames. */
+static bool settle_dead_lease(struct vpio_port *p)
+{
+    struct vpio_sw_port *sp = p->sp;
+    if (__atomic_load_n(&sp->lease_first, __ATOMIC_RELAXED) ==
+            __atomic_load_n(&sp->lease_next, __ATOMIC_RELAXED) ||
+        sw_lock(&sp->rx_lock, 1000) < 0)
+        return false;
+    int pub = sw_lease_settle(&p->a, (unsigned)p->id, sw_now_ms());
+    sw_unlock(&sp->rx_lock);
+    return pub > 0;
+}
+
 int vpio_port_poll(struct vpio_port *p, int events, int timeout_ms)
 {
     int got = 0;
@@ -372,27 +410,12 @@ int vpio_port_poll(struct vpio_port *p, int events, int timeout_ms)
                 __builtin_ia32_pause();
             continue;
         }
-        /* A lease outstanding while we are about to sleep: if its sender
-         * died mid-copy, nobody else may come to expire it (no further
-         * traffic); do it here (cheap: only on the way to sleep). */
-        if (__atomic_load_n(&sp->lease_first, __ATOMIC_RELAXED) !=
-                __atomic_load_n(&sp->lease_next, __ATOMIC_RELAXED) &&
-            sw_lock(&sp->rx_lock, 1000) >= 0) {
-            int pub = sw_lease_settle(&p->a, (unsigned)p->id, sw_now_ms());
-            sw_unlock(&sp->rx_lock);
-            if (pub > 0)
-                continue;
-        }
-        uint32_t seq = __atomic_load_n(&sp->rx_wake_seq, __ATOMIC_ACQUIRE);
-        __atomic_store_n(&sp->rx_need_wake, 1, __ATOMIC_RELAXED);
-        __atomic_thread_fence(__ATOMIC_SEQ_CST);
+        if (settle_dead_lease(p))
+            continue;
+        uint32_t seq = arm_wake(sp);
         if (__atomic_load_n(&sp->rx_hwtail, __ATOMIC_ACQUIRE) != p->rx_hwtail)
             continue; /* work appeared: rxsync at the top */
-        uint64_t left = deadline - now;
-        if (left > 100000000u)
-            left = 100000000u; /* re-check at least every 100 ms */
-        struct timespec ts = {(time_t)(left / 1000000000u), (long)(left % 1000000000u)};
-        syscall(SYS_futex, &sp->rx_wake_seq, FUTEX_WAIT, seq, &ts, NULL, 0);
+        futex_sleep(sp, seq, deadline - now);
     }
     __atomic_store_n(&sp->rx_need_wake, 0, __ATOMIC_RELAXED);
     return 0;
@@ -419,33 +442,15 @@ int vpio_port_rx_wait(struct vpio_port *p, long timeout_us)
     struct vpio_sw_port *sp = p->sp;
     uint64_t deadline = timeout_us < 0 ? UINT64_MAX : now_ns() + (uint64_t)timeout_us * 1000u;
     for (;;) {
-        /* The protocol of vpio_port_poll: flag, full barrier, re-check,
-         * sleep on the sequence read before the flag was set. */
-        uint32_t seq = __atomic_load_n(&sp->rx_wake_seq, __ATOMIC_ACQUIRE);
-        __atomic_store_n(&sp->rx_need_wake, 1, __ATOMIC_RELAXED);
-        __atomic_thread_fence(__ATOMIC_SEQ_CST);
-        if (vpio_port_rx_ready(p) > 0)
+        uint32_t seq = arm_wake(sp);
+        if (vpio_port_rx_ready(p) > 0 || settle_dead_lease(p))
             break;
-        /* A lease of a sender that died mid-copy: nobody else may come to
-         * expire it (see vpio_port_poll). */
-        if (__atomic_load_n(&sp->lease_first, __ATOMIC_RELAXED) !=
-                __atomic_load_n(&sp->lease_next, __ATOMIC_RELAXED) &&
-            sw_lock(&sp->rx_lock, 1000) >= 0) {
-            int pub = sw_lease_settle(&p->a, (unsigned)p->id, sw_now_ms());
-            sw_unlock(&sp->rx_lock);
-            if (pub > 0)
-                break;
-        }
         uint64_t now = now_ns();
         if (now >= deadline) {
             __atomic_store_n(&sp->rx_need_wake, 0, __ATOMIC_RELAXED);
             return refuse(p) ? -ENXIO : 0;
         }
-        uint64_t left = deadline - now;
-        if (left > 100000000u)
-            left = 100000000u; /* re-check at least every 100 ms */
-        struct timespec ts = {(time_t)(left / 1000000000u), (long)(left % 1000000000u)};
-        syscall(SYS_futex, &sp->rx_wake_seq, FUTEX_WAIT, seq, &ts, NULL, 0);
+        futex_sleep(sp, seq, deadline - now);
     }
     __atomic_store_n(&sp->rx_need_wake, 0, __ATOMIC_RELAXED);
     return refuse(p) ? -ENXIO : 1;
