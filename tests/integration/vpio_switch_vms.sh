@@ -93,39 +93,14 @@ pktgen csb ""
 t0=$SECONDS
 pair ping "echo ip=$ip_b duration=20 idle=1000" "echo: ready" \
     "ping ip=$ip_a peer=$ip_b count=5 interval=100 arp_wait=10"
-p=$(result ping-a ping)
-e=$(result ping-b echo)
-if vm_kvm_lost ping-a ping-b; then
-    skip "vpio-switch-ping: $kvm_why"
-elif [ "${vm_rc[ping-a]}" != 1 ] || [ "$(key sent "$p")" != 5 ] || [ "$(key received "$p")" != 5 ] ||
-    [ "$(key loss "$p")" != 0 ] || [ "$(key bad "$p")" != 0 ]; then
-    fail "vpio-switch-ping: want status 1 and 5 of 5 replies; $(vm_why ping-a ping)"
-elif [ "${vm_rc[ping-b]}" != 1 ] || [ "$(key icmp "$e")" != 5 ]; then
-    fail "vpio-switch-ping: echo should answer 5 requests; $(vm_why ping-b echo)"
-elif ! tr -d '\r' <"$tmp/ping-a.out" | grep -q "$ip_b is at $rx_mac"; then
-    fail "vpio-switch-ping: ARP did not resolve $ip_b to $rx_mac: $(tr -d '\r' <"$tmp/ping-a.out" | grep -i arp | head -n 3)"
-else
-    pass "vpio-switch-ping ($((SECONDS - t0))s; $(grep -o 'received=[0-9]* rtt_min_us=[0-9]* rtt_avg_us=[0-9]*' <<<"$p"))"
-fi
+ping_verdict vpio-switch-ping ping-a ping-b "$ip_b" "$rx_mac"
 
 # --- UDP stream -----------------------------------------------------------
 t0=$SECONDS
 rate=${RATE_UDP:-1000}
 pair udp "udp-recv ip=$ip_b port=9000 count=$udp_n timeout=25 idle=3000" "udp-recv: ready" \
     "udp-send ip=$ip_a peer=$ip_b port=9000 len=18 count=$udp_n rate=$rate"
-s=$(result udp-a udp-send)
-r=$(result udp-b udp-recv)
-if vm_kvm_lost udp-a udp-b; then
-    skip "vpio-switch-udp: $kvm_why"
-elif [ "${vm_rc[udp-a]}" != 1 ] || [ "$(key pkts "$s")" != "$udp_n" ] || [ "$(key drops "$s")" != 0 ]; then
-    fail "vpio-switch-udp: sender: want status 1, pkts=$udp_n drops=0; $(vm_why udp-a udp-send)"
-elif [ "${vm_rc[udp-b]}" != 1 ] || [ -z "$(key drops "$r")" ]; then
-    fail "vpio-switch-udp: receiver reported no loss figure; $(vm_why udp-b udp-recv)"
-elif [ "$(key pkts "$r")" != "$udp_n" ] || [ "$(key drops "$r")" != 0 ] || [ "$(key ooo "$r")" != 0 ]; then
-    fail "vpio-switch-udp: $(key pkts "$r") of $udp_n datagrams arrived, loss $(key drops "$r"), out of order $(key ooo "$r"): $r"
-else
-    pass "vpio-switch-udp ($((SECONDS - t0))s; $udp_n datagrams at $rate/s, received $(key pkts "$r"), loss $(key drops "$r"))"
-fi
+udp_verdict vpio-switch-udp udp-a udp-b "$udp_n" "$rate"
 
 # The switch goes with the run (the EXIT trap does it too, on any path).
 "$VPIO" switch rm -f "$sw" >/dev/null 2>&1

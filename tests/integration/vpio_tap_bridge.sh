@@ -117,36 +117,14 @@ fi
 t0=$SECONDS
 pair ping "echo ip=$ip_b duration=20 idle=1000" "echo: ready" \
     "ping ip=$ip_a peer=$ip_b count=5 interval=100 arp_wait=10"
-p=$(result ping-a ping)
-e=$(result ping-b echo)
-if vm_kvm_lost ping-a ping-b; then
-    skip "vpio-tap-ping: $kvm_why"
-elif [ "${vm_rc[ping-a]}" != 1 ] || [ "$(key received "$p")" != 5 ] || [ "$(key loss "$p")" != 0 ]; then
-    fail "vpio-tap-ping: want status 1 and 5 of 5 replies; $(vm_why ping-a ping)"
-elif [ "${vm_rc[ping-b]}" != 1 ] || [ "$(key icmp "$e")" != 5 ]; then
-    fail "vpio-tap-ping: echo should answer 5 requests; $(vm_why ping-b echo)"
-else
-    pass "vpio-tap-ping ($((SECONDS - t0))s; $(grep -o 'received=[0-9]* rtt_min_us=[0-9]* rtt_avg_us=[0-9]*' <<<"$p"))"
-fi
+ping_verdict vpio-tap-ping ping-a ping-b "$ip_b"
 
 # --- UDP stream -------------------------------------------------------------
 t0=$SECONDS
 rate=${RATE_UDP:-1000}
 pair udp "udp-recv ip=$ip_b port=9000 count=$udp_n timeout=25 idle=3000" "udp-recv: ready" \
     "udp-send ip=$ip_a peer=$ip_b port=9000 len=18 count=$udp_n rate=$rate"
-s=$(result udp-a udp-send)
-r=$(result udp-b udp-recv)
-if vm_kvm_lost udp-a udp-b; then
-    skip "vpio-tap-udp: $kvm_why"
-elif [ "${vm_rc[udp-a]}" != 1 ] || [ "$(key pkts "$s")" != "$udp_n" ] || [ "$(key drops "$s")" != 0 ]; then
-    fail "vpio-tap-udp: sender: want status 1, pkts=$udp_n drops=0; $(vm_why udp-a udp-send)"
-elif [ "${vm_rc[udp-b]}" != 1 ] || [ -z "$(key drops "$r")" ]; then
-    fail "vpio-tap-udp: receiver reported no loss figure; $(vm_why udp-b udp-recv)"
-elif [ "$(key pkts "$r")" != "$udp_n" ] || [ "$(key drops "$r")" != 0 ] || [ "$(key ooo "$r")" != 0 ]; then
-    fail "vpio-tap-udp: $(key pkts "$r") of $udp_n datagrams arrived, loss $(key drops "$r"), out of order $(key ooo "$r"): $r"
-else
-    pass "vpio-tap-udp ($((SECONDS - t0))s; $udp_n datagrams at $rate/s, received $(key pkts "$r"), loss $(key drops "$r"))"
-fi
+udp_verdict vpio-tap-udp udp-a udp-b "$udp_n" "$rate"
 
 echo "bridge $ns at the end:"
 ip -n "$ns" -s link show 2>&1 | sed 's/^/  /'

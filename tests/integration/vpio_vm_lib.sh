@@ -22,6 +22,13 @@
 #                          (!, with --stats), for the log
 #   sw_new VAR TAG         VAR = a switch name unique to this run (TAG + our
 #                          PID), removed on exit
+#   ping_verdict CHECK A B PEER_IP [PEER_MAC]
+#                          PASS/FAIL/SKIP of `ping count=5` in VM A against
+#                          `echo` in VM B (and, with PEER_MAC, that ARP
+#                          resolved PEER_IP to it)
+#   udp_verdict CHECK A B N RATE
+#                          PASS/FAIL/SKIP of `udp-send count=N rate=RATE` in
+#                          VM A -> `udp-recv count=N` in VM B: loss 0, in order
 [ "${BASH_SOURCE[0]}" = "$0" ] && exit 0
 
 declare -A vm_pid=() vm_rc=()
@@ -126,4 +133,39 @@ vm_show() {
 vm_why() {
     local n=$1 app=$2
     echo "$n: status ${vm_rc[$n]:-?}, result '$(result "$n" "$app")', last output '$(tr -d '\r' <"$tmp/$n.out" 2>/dev/null | tail -n 2 | tr '\n' '|')' stderr '$(tail -n 2 "$tmp/$n.err" 2>/dev/null | tr '\n' '|')'"
+}
+
+ping_verdict() {
+    local check=$1 a=$2 b=$3 ip=$4 mac=${5:-} p e
+    p=$(result "$a" ping)
+    e=$(result "$b" echo)
+    if vm_kvm_lost "$a" "$b"; then
+        skip "$check: $kvm_why"
+    elif [ "${vm_rc[$a]}" != 1 ] || [ "$(key sent "$p")" != 5 ] || [ "$(key received "$p")" != 5 ] ||
+        [ "$(key loss "$p")" != 0 ] || [ "$(key bad "$p")" != 0 ]; then
+        fail "$check: want status 1 and 5 of 5 replies; $(vm_why "$a" ping)"
+    elif [ "${vm_rc[$b]}" != 1 ] || [ "$(key icmp "$e")" != 5 ]; then
+        fail "$check: echo should answer 5 requests; $(vm_why "$b" echo)"
+    elif [ -n "$mac" ] && ! tr -d '\r' <"$tmp/$a.out" | grep -q "$ip is at $mac"; then
+        fail "$check: ARP did not resolve $ip to $mac: $(tr -d '\r' <"$tmp/$a.out" | grep -i arp | head -n 3)"
+    else
+        pass "$check ($((SECONDS - t0))s; $(grep -o 'received=[0-9]* rtt_min_us=[0-9]* rtt_avg_us=[0-9]*' <<<"$p"))"
+    fi
+}
+
+udp_verdict() {
+    local check=$1 a=$2 b=$3 n=$4 rate=$5 s r
+    s=$(result "$a" udp-send)
+    r=$(result "$b" udp-recv)
+    if vm_kvm_lost "$a" "$b"; then
+        skip "$check: $kvm_why"
+    elif [ "${vm_rc[$a]}" != 1 ] || [ "$(key pkts "$s")" != "$n" ] || [ "$(key drops "$s")" != 0 ]; then
+        fail "$check: sender: want status 1, pkts=$n drops=0; $(vm_why "$a" udp-send)"
+    elif [ "${vm_rc[$b]}" != 1 ] || [ -z "$(key drops "$r")" ]; then
+        fail "$check: receiver reported no loss figure; $(vm_why "$b" udp-recv)"
+    elif [ "$(key pkts "$r")" != "$n" ] || [ "$(key drops "$r")" != 0 ] || [ "$(key ooo "$r")" != 0 ]; then
+        fail "$check: $(key pkts "$r") of $n datagrams arrived, loss $(key drops "$r"), out of order $(key ooo "$r"): $r"
+    else
+        pass "$check ($((SECONDS - t0))s; $n datagrams at $rate/s, received $(key pkts "$r"), loss $(key drops "$r"))"
+    fi
 }
