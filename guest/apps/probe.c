@@ -69,7 +69,10 @@ static void do_ipi(void *ctx)
         cpu_relax();
 }
 
-static void do_mmio(void *ctx) { (void)e1000_read(ctx, 0x8); /* STATUS */ }
+static void do_mmio(void *ctx)
+{
+    (void)e1000_read(ctx, 0x8); /* STATUS */
+}
 
 static void print_ps(const char *name, u64 ps)
 {

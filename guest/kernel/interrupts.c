@@ -4,7 +4,10 @@
 #include "io.h"
 #include "kernel.h"
 
-void sys_wait(u64 seen_irq_seq) { syscall2(SYS_WAIT, seen_irq_seq, 0); }
+void sys_wait(u64 seen_irq_seq)
+{
+    syscall2(SYS_WAIT, seen_irq_seq, 0);
+}
 
 void sys_halt(void)
 {

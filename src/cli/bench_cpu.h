@@ -12,7 +12,7 @@
 #define BENCH_CPU_SAMPLES 512
 
 struct bench_cpu_thread {
-    int vm;        /* 0 sender, 1 receiver */
+    int vm; /* 0 sender, 1 receiver */
     pid_t tid;
     char name[16]; /* the thread's comm: "vpio", "csb-io", "sw-rx", "CPU 0/KVM" ... */
 };

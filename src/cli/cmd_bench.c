@@ -85,7 +85,7 @@ struct bench_result {
 
 #define CPU_WINDOW_MAX_NS 2000000000ull /* the busiest 2 s of a row (half a short row) */
 #define CPU_SAMPLE_NS 250000000ull
-#define CPU_MIN_PCT 1.0             /* threads below: not listed */
+#define CPU_MIN_PCT 1.0 /* threads below: not listed */
 
 /* Samples the VMs' threads until the sender exits (or the deadline), keeps
  * the busiest window in r. */
@@ -519,8 +519,9 @@ static void print_table(struct bench_ctx *c, FILE *f)
     }
     fprintf(f, "\nᵍ exits counted by the guest (its register accesses; each is a VM exit), "
                "not by the VMM.\n");
-    fprintf(f, "\nCPU use per thread, busiest %.1f s of each row (%% of one CPU; threads "
-               "under %.0f%% not listed):\n\n",
+    fprintf(f,
+            "\nCPU use per thread, busiest %.1f s of each row (%% of one CPU; threads "
+            "under %.0f%% not listed):\n\n",
             cpu_window_ns(c->o.duration) / 1e9, CPU_MIN_PCT);
     fprintf(f, "| config | platform | frame | sender VM | receiver VM |\n");
     fprintf(f, "| --- | --- | ---: | --- | --- |\n");

@@ -143,12 +143,12 @@ struct e1000_rx_frame { /* a frame waiting for RX descriptors */
     uint8_t *data;
 };
 
-#define E1000_TX_ARENA (1u << 20) /* bytes of frames staged for one backend batch */
-#define E1000_TX_PKT_MAX 65536    /* frame cap (before TSO splitting) */
-#define E1000_TX_DD_MAX 2048      /* descriptors written back per batch at most */
-#define E1000_RX_FRAME_MAX 16384  /* largest frame the model receives (LPE) */
-#define E1000_RX_POLL_BUDGET 1024 /* frames per e1000_rx_poll(): a guest ring's worth */
-#define E1000_RX_PULL_GRACE_NS 200000ull  /* a guest whose pull got frames this recently polls */
+#define E1000_TX_ARENA (1u << 20)          /* bytes of frames staged for one backend batch */
+#define E1000_TX_PKT_MAX 65536             /* frame cap (before TSO splitting) */
+#define E1000_TX_DD_MAX 2048               /* descriptors written back per batch at most */
+#define E1000_RX_FRAME_MAX 16384           /* largest frame the model receives (LPE) */
+#define E1000_RX_POLL_BUDGET 1024          /* frames per e1000_rx_poll(): a guest ring's worth */
+#define E1000_RX_PULL_GRACE_NS 200000ull   /* a guest whose pull got frames this recently polls */
 #define E1000_RX_NODESC_RETRY_NS 200000ull /* frames wait, no free descriptor: look again then */
 #define E1000_RX_OFF_RETRY_NS 10000000ull  /* frames wait, receiver disabled or not set up */
 #define E1000_TSO_MAX_SEGS 4096
@@ -199,7 +199,7 @@ struct e1000 {
     uint8_t *rx_buf; /* one received frame */
     struct e1000_rx_frame *backlog;
     unsigned backlog_head, backlog_n, backlog_max;
-    unsigned rx_taken; /* frames the last poll took from the backlog or the backend */
+    unsigned rx_taken;        /* frames the last poll took from the backlog or the backend */
     uint64_t rx_last_pull_ns; /* when a guest RDT write or the CSB thread last got frames */
 
     /* CSB extension state (e1000_csb.c) */

@@ -270,7 +270,8 @@ unsigned e1000_csb_rx_serve(struct e1000 *dev)
     unsigned n = 0;
     if (dev->csb.enabled) {
         if (e1000_rx_poll_locked(dev))
-            dev->rx_last_pull_ns = e1000_now_locked(dev); /* the thread polls: see e1000_rx_arrived */
+            dev->rx_last_pull_ns =
+                e1000_now_locked(dev); /* the thread polls: see e1000_rx_arrived */
         n = dev->rx_taken;
     }
     e1000_leave(dev);

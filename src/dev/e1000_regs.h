@@ -51,7 +51,7 @@
 #define E1000_CSBAL 0x2830 /* CSB extension: address bits 31..12, bit 0 enable (docs/csb.md) */
 #define E1000_CSBAH 0x2834 /* CSB extension: address bits 63..32 */
 #define E1000_CSBAL_ENABLE 1u
-#define E1000_CSBAL_EDGE 2u /* guest asks for edge interrupts while the CSB is on */
+#define E1000_CSBAL_EDGE 2u        /* guest asks for edge interrupts while the CSB is on */
 #define E1000_CSB_SUBSYS_ID 0x1101 /* PCI subsystem ID advertising the CSB */
 #define E1000_RSRPD 0x2C00
 /* ---- transmit ring ---- */

@@ -32,8 +32,8 @@ struct vm_csb {
     bool bound;
     uint64_t bound_base; /* BAR0 address the ioeventfds were bound at */
     uint64_t bind_errors;
-    int irqfd;        /* KVM_IRQFD on the NIC's GSI, -1 if none */
-    uint64_t pulses;  /* interrupts sent through it */
+    int irqfd;       /* KVM_IRQFD on the NIC's GSI, -1 if none */
+    uint64_t pulses; /* interrupts sent through it */
 };
 
 /* Creates the eventfds and hooks CSB on/off of the model. 0 or -1 (errno). */

@@ -116,10 +116,8 @@ static void cpu_busiest_window(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(parses_result_lines),
-        cmocka_unit_test(parses_vm_stats),
-        cmocka_unit_test(overlong_tokens_are_skipped),
-        cmocka_unit_test(rows_and_command_lines),
+        cmocka_unit_test(parses_result_lines),         cmocka_unit_test(parses_vm_stats),
+        cmocka_unit_test(overlong_tokens_are_skipped), cmocka_unit_test(rows_and_command_lines),
         cmocka_unit_test(cpu_busiest_window),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
