@@ -699,6 +699,7 @@ int cmd_bench(int argc, char **argv)
     printf("\nvpio bench: %g s per row, guest to guest, %s\n\n", c.o.duration,
            c.o.pin ? "sender on CPU 0, receiver on CPU 1" : "VMs not pinned");
     print_table(&c, stdout);
+    fflush(stdout); /* before the plot's messages on standard error */
     char path[512];
     snprintf(path, sizeof(path), "%s/bench.csv", c.o.outdir);
     write_file(&c, c.o.csv ? c.o.csv : path, write_csv);
