@@ -176,11 +176,23 @@ static void test_e1000_to_e1000_through_switch(void **state)
     h_free(b);
 }
 
+/* A failed assertion leaves a test early: its switch is removed here. */
+static int remove_test_switches(void **state)
+{
+    (void)state;
+    char sw[32];
+    snprintf(sw, sizeof(sw), "te1h%d", (int)getpid());
+    vpio_switch_remove(sw, 1);
+    snprintf(sw, sizeof(sw), "te1k%d", (int)getpid());
+    vpio_switch_remove(sw, 1);
+    return 0;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_e1000_to_e1000_through_switch),
-        cmocka_unit_test(test_switch_holds_frames_guest_pulls),
+        cmocka_unit_test_teardown(test_e1000_to_e1000_through_switch, remove_test_switches),
+        cmocka_unit_test_teardown(test_switch_holds_frames_guest_pulls, remove_test_switches),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -227,6 +227,16 @@ static uint64_t on_ready(void *opaque)
  * pending, and the next frame is announced again (no lost wake-up). Then
  * frames received straight into caller buffers (recv_batch), one of them
  * too long for its buffer: dropped and counted, the next one still comes. */
+/* A failed assertion leaves the test early: its switch is removed here. */
+static int remove_test_switch(void **state)
+{
+    (void)state;
+    char sw[32];
+    snprintf(sw, sizeof(sw), "tnb%d", (int)getpid());
+    vpio_switch_remove(sw, 1);
+    return 0;
+}
+
 static void test_switch_backend(void **state)
 {
     (void)state;
@@ -378,7 +388,7 @@ int main(void)
         cmocka_unit_test(test_spec_backends),        cmocka_unit_test(test_spec_options),
         cmocka_unit_test(test_spec_errors),          cmocka_unit_test(test_default_mac),
         cmocka_unit_test(test_null_backend),         cmocka_unit_test(test_pcap_backend_roundtrip),
-        cmocka_unit_test(test_open_errors),          cmocka_unit_test(test_switch_backend),
+        cmocka_unit_test(test_open_errors),          cmocka_unit_test_teardown(test_switch_backend, remove_test_switch),
         cmocka_unit_test(test_tap_backend_in_netns),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
