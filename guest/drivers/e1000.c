@@ -470,10 +470,12 @@ void e1000_rx_wait_any(struct e1000 *const *nics, unsigned n)
     for (unsigned k = 0; sleep && k < n; k++) {
         struct e1000 *nic = nics[k];
         sleep = rx_empty(nic);
-        if (sleep && nic->csb)              /* flag, barrier, re-check (docs/csb.md) */
+        if (sleep && nic->csb) {            /* flag, barrier, re-check (docs/csb.md) */
             sleep = csb_rx_sleep_ok(nic->csb, nic->rx_next, E1000_NRX) && rx_empty(nic);
-        else if (sleep && nic->napi_mask)   /* unmask, then look once more */
-            napi_arm(nic, ICR_RXT0 | ICR_RXO | ICR_RXDMT0), sleep = rx_empty(nic);
+        } else if (sleep && nic->napi_mask) { /* unmask, then look once more */
+            napi_arm(nic, ICR_RXT0 | ICR_RXO | ICR_RXDMT0);
+            sleep = rx_empty(nic);
+        }
     }
     if (sleep)
         sys_wait(seen);
@@ -492,11 +494,13 @@ void e1000_tx_wait(struct e1000 *nic)
         return;
     tx_hand_over(nic, true); /* sc: nothing stays deferred while we sleep */
     bool sleep = nic->irqs_on;
-    if (sleep && nic->csb) /* flag, barrier, re-check (docs/csb.md) */
+    if (sleep && nic->csb) { /* flag, barrier, re-check (docs/csb.md) */
         sleep = csb_tx_sleep_ok(nic->csb, nic->tx_clean, E1000_NTX) &&
                 !(nic->tx[nic->tx_clean].status & DESC_DD);
-    else if (sleep && (nic->napi_mask & ICR_TXDW))
-        napi_arm(nic, ICR_TXDW), sleep = !(nic->tx[nic->tx_clean].status & DESC_DD);
+    } else if (sleep && (nic->napi_mask & ICR_TXDW)) { /* unmask, then look once more */
+        napi_arm(nic, ICR_TXDW);
+        sleep = !(nic->tx[nic->tx_clean].status & DESC_DD);
+    }
     if (sleep)
         sys_wait(seen);
     if (nic->csb)
