@@ -7,7 +7,10 @@
  *   lapic     an xAPIC register read (a VM exit served in the host kernel)
  *   ipi       a self-IPI: LAPIC ICR write, interrupt, ring-0 stub, back
  *   mmio      an e1000 STATUS read (a VM exit to the VMM in user space);
- *             only with a NIC (nic=I chooses it) */
+ *             only with a NIC (nic=I chooses it)
+ *   kick      a TDT write while the CSB is on (txmode=csb on a vpio NIC):
+ *             an exit the host kernel serves by signalling an eventfd
+ *             (KVM_IOEVENTFD), the CSB's doorbell */
 #include "apps.h"
 #include "drivers/e1000.h"
 #include "io.h"
@@ -74,6 +77,12 @@ static void do_mmio(void *ctx)
     (void)e1000_read(ctx, 0x8); /* STATUS */
 }
 
+static void do_kick(void *ctx)
+{
+    struct e1000 *nic = ctx;
+    e1000_write(nic, 0x3818, nic->tx_tail); /* TDT: the tail it already has */
+}
+
 static void print_ps(const char *name, u64 ps)
 {
     printf(" %s_ns=%lu.%03lu", name, ps / 1000, ps % 1000);
@@ -94,6 +103,8 @@ int probe_main(const struct cmdline *cl)
     u64 lapic = measure(do_lapic, NULL, 20);
     u64 ipi = measure(do_ipi, NULL, 5);
     u64 mmio = have_nic ? measure(do_mmio, &nic, 5) : 0;
+    bool csb = have_nic && nic.csb;
+    u64 kick = csb ? measure(do_kick, &nic, 20) : 0;
     printf("RESULT app=probe ok=1");
     print_ps("syscall", syscall);
     print_ps("pio", pio);
@@ -101,6 +112,8 @@ int probe_main(const struct cmdline *cl)
     print_ps("ipi", ipi);
     if (have_nic)
         print_ps("mmio", mmio);
+    if (csb)
+        print_ps("kick", kick);
     printf("\n");
     return EXIT_OK;
 }
