@@ -200,8 +200,12 @@ static int do_rx(const struct cmdline *cl)
     }
     nm_rxsync(&port);                       /* give the last slots back */
     u64 ns = first ? tsc_to_ns(last - first) : 0;
+    /* missed: frames for this NIC dropped because it had no buffer (MPC;
+     * on vpio also those its switch port had no room for). drops: with
+     * count=, the frames that did not arrive (the missed among them),
+     * otherwise the missed. */
     u64 missed = e1000_missed(&nic);
-    u64 drops = (count > pkts ? count - pkts : 0) + missed;
+    u64 drops = count ? (count > pkts ? count - pkts : 0) : missed;
     e1000_stats_str(&nic, stats, sizeof(stats));
     u32 irqs = nic_irqs[nic.index] - base_irqs;
     u64 regs = nic.reg_reads + nic.reg_writes;     /* the MPC read included */

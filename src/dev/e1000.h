@@ -201,6 +201,7 @@ struct e1000 {
     unsigned backlog_head, backlog_n, backlog_max;
     unsigned rx_taken;        /* frames the last poll took from the backlog or the backend */
     uint64_t rx_last_pull_ns; /* when a guest RDT write or the CSB thread last got frames */
+    uint64_t rx_be_dropped;   /* the backend's rx_dropped count already reported as missed */
 
     /* CSB extension state (e1000_csb.c) */
     struct {

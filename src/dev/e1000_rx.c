@@ -399,6 +399,25 @@ static void backlog_push(struct e1000 *dev, const uint8_t *f, uint32_t len, uint
     dev->stats.rx_backlogged++;
 }
 
+/* Frames a backend that holds them had to drop while the guest had no room
+ * (its queue full) are the frames this NIC missed: MPC, drops.rx_no_desc,
+ * RXO -- as on real hardware, whose FIFO is what the switch ring stands in
+ * for. The count is the backend's; only what is new since the last look. */
+static void backend_missed(struct e1000 *dev, uint32_t *cause)
+{
+    uint64_t total = net_rx_dropped(dev->backend);
+    if (total <= dev->rx_be_dropped) { /* nothing new (or a counter reset) */
+        dev->rx_be_dropped = total;
+        return;
+    }
+    uint64_t n = total - dev->rx_be_dropped;
+    dev->rx_be_dropped = total;
+    dev->stats.drops[E1000_DROP_RX_NO_DESC] += n;
+    uint64_t mpc = (uint64_t)R(dev, E1000_MPC) + n;
+    R(dev, E1000_MPC) = mpc > UINT32_MAX ? UINT32_MAX : (uint32_t)mpc;
+    *cause |= E1000_ICR_RXO;
+}
+
 unsigned e1000_rx_poll_locked(struct e1000 *dev)
 {
     unsigned delivered = 0, budget = E1000_RX_POLL_BUDGET;
@@ -453,6 +472,8 @@ unsigned e1000_rx_poll_locked(struct e1000 *dev)
             backlog_push(dev, dev->rx_buf, (uint32_t)len, &cause);
         delivered += r == RX_DELIVERED;
     }
+    if (holds)
+        backend_missed(dev, &cause);
     dev->depth--;
     if (dev->csb.enabled)
         e1000_csb_rx_publish(dev); /* host_rdh after the write-backs, before the flag read */

@@ -21,6 +21,10 @@
  *     counted in stats.rx_drops. Returns the frames received.
  *   rx_pending (optional): non-zero if recv would find a frame (cheap, no
  *     side effects). Backends without it: unknown, treated as "no".
+ *   rx_dropped (optional, with rx_pending): how many frames for this port
+ *     the backend has dropped so far because they found its queue full (the
+ *     consumer had no room): a backend that holds frames counts what it
+ *     could not hold, and the device model reports it as missed (MPC).
  *   start_rx (optional, instead of poll_fd): backends whose input is not an
  *     fd (the switch port: a futex in shared memory) wait in a thread of
  *     their own and call on_ready(opaque) from it when frames may be
@@ -68,6 +72,7 @@ struct net_backend_ops {
     void (*close)(struct net_backend *be); /* frees be */
     unsigned (*recv_batch)(struct net_backend *be, struct net_rxbuf *b, unsigned n);
     int (*rx_pending)(struct net_backend *be);
+    uint64_t (*rx_dropped)(struct net_backend *be);
     int (*start_rx)(struct net_backend *be, net_rx_ready_fn on_ready, void *opaque);
     void (*stop_rx)(struct net_backend *be);
 };
@@ -97,6 +102,10 @@ unsigned net_recv_batch(struct net_backend *be, struct net_rxbuf *b, unsigned n)
 static inline int net_rx_pending(struct net_backend *be)
 {
     return be->ops->rx_pending ? be->ops->rx_pending(be) : 0;
+}
+static inline uint64_t net_rx_dropped(struct net_backend *be)
+{
+    return be->ops->rx_dropped ? be->ops->rx_dropped(be) : 0;
 }
 static inline bool net_has_rx_thread(struct net_backend *be)
 {

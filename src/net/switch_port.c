@@ -138,6 +138,15 @@ static int sw_rx_pending(struct net_backend *be)
     return vpio_port_rx_ready(((struct sw_priv *)be->priv)->port) > 0;
 }
 
+/* The port's rx_drops: frames for it the switch dropped, its ring full. */
+static uint64_t sw_rx_dropped(struct net_backend *be)
+{
+    struct vpio_port_stats st;
+    if (vpio_port_stats(((struct sw_priv *)be->priv)->port, &st) < 0)
+        return 0;
+    return st.rx_drops;
+}
+
 static void sw_close(struct net_backend *be)
 {
     struct sw_priv *s = be->priv;
@@ -155,6 +164,7 @@ static const struct net_backend_ops sw_ops = {
     .close = sw_close,
     .recv_batch = sw_recv_batch,
     .rx_pending = sw_rx_pending,
+    .rx_dropped = sw_rx_dropped,
     .start_rx = sw_start_rx,
     .stop_rx = sw_stop_rx,
 };
