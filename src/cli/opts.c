@@ -121,6 +121,13 @@ static void describe_range(const struct opt_def *d, char *buf, size_t len)
     }
 }
 
+/* OPT_FLAG, and OPT_CALL without a metavar (an action such as --quick), take
+ * no value. */
+static bool takes_value(const struct opt_def *d)
+{
+    return d->type != OPT_FLAG && !(d->type == OPT_CALL && !d->metavar);
+}
+
 static int apply(const struct opt_def *d, const char *arg, char *err, size_t errlen)
 {
     char label[64], want[160];
@@ -151,9 +158,10 @@ static int apply(const struct opt_def *d, const char *arg, char *err, size_t err
             }
         break;
     case OPT_CALL: {
-        char why[200] = "";
+        char why[512] = ""; /* room for a list of valid names */
         if (d->call(arg, d->out, why, sizeof why) < 0) {
-            snprintf(err, errlen, "%s %s: %s", label, arg, why[0] ? why : "invalid value");
+            snprintf(err, errlen, "%s%s%s: %s", label, arg ? " " : "", arg ? arg : "",
+                     why[0] ? why : "invalid value");
             return -1;
         }
         return 0;
@@ -192,7 +200,7 @@ int opts_parse(const struct opt_spec *spec, int argc, char **argv, int *first_ar
                 return -1;
             }
             const char *arg = NULL;
-            if (d->type == OPT_FLAG) {
+            if (!takes_value(d)) {
                 if (eq) {
                     snprintf(err, errlen, "--%s takes no value", d->long_name);
                     return -1;
@@ -221,7 +229,7 @@ int opts_parse(const struct opt_spec *spec, int argc, char **argv, int *first_ar
                 snprintf(err, errlen, "unknown option -%c (see --help)", *p);
                 return -1;
             }
-            if (d->type == OPT_FLAG) {
+            if (!takes_value(d)) {
                 if (apply(d, NULL, err, errlen) < 0)
                     return -1;
                 continue;

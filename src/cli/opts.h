@@ -25,7 +25,8 @@ enum opt_type {
     OPT_DOUBLE, /* out: double *, dmin..dmax, finite */
     OPT_CHOICE, /* out: int *, index into choices */
     OPT_MAC,    /* out: uint8_t[6], aa:bb:cc:dd:ee:ff */
-    OPT_CALL,   /* call(arg, out, err, errlen): the option parses itself */
+    OPT_CALL,   /* call(arg, out, err, errlen): the option parses itself; with
+                   metavar NULL it takes no value (an action: arg is NULL) */
 };
 
 struct opt_def {
