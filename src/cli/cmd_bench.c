@@ -19,6 +19,7 @@
 #include "bench_rows.h"
 #include "commands.h"
 #include "vpio/switch.h"
+#include "vpio/clock.h"
 
 #define MAX_RESULTS 64
 
@@ -60,8 +61,7 @@ static void sample_cpu(struct bench_proc proc[2], unsigned long long deadline,
     static struct bench_cpu cpu; /* large; bench runs one row at a time */
     memset(&cpu, 0, sizeof(cpu));
     pid_t pids[2] = {proc[0].pid, proc[1].pid};
-    while (!bench_proc_exited(&proc[0], bench_now_ns() + CPU_SAMPLE_NS) &&
-           bench_now_ns() < deadline)
+    while (!bench_proc_exited(&proc[0], vpio_now_ns() + CPU_SAMPLE_NS) && vpio_now_ns() < deadline)
         bench_cpu_sample(&cpu, pids);
     double pct[BENCH_CPU_THREADS];
     if (!bench_cpu_busiest(&cpu, window_ns, pct))
@@ -291,13 +291,13 @@ static void run_one(struct bench_ctx *c, const struct bench_row *row, unsigned f
     /* Generous deadlines: boot, the run, the receiver's idle timeout. */
     double slack = c->kvm ? 15 : 60;
     unsigned long long deadline =
-        bench_now_ns() + (unsigned long long)((c->o.duration + slack) * 1e9);
+        vpio_now_ns() + (unsigned long long)((c->o.duration + slack) * 1e9);
     sample_cpu(proc, deadline, cpu_window_ns(c->o.duration), r);
     bench_proc_wait(&proc[0], deadline);
     bench_proc_wait(&proc[1], deadline + 5000000000ull);
     /* The relays end when their QEMU disconnects; end them anyway. */
-    bench_proc_wait(&relay[0], bench_now_ns() + 2000000000ull);
-    bench_proc_wait(&relay[1], bench_now_ns() + 2000000000ull);
+    bench_proc_wait(&relay[0], vpio_now_ns() + 2000000000ull);
+    bench_proc_wait(&relay[1], vpio_now_ns() + 2000000000ull);
     char *log[2] = {bench_proc_output(&proc[0]), bench_proc_output(&proc[1])};
     struct bench_kv tx, rx;
     bool have_tx = bench_find_result(log[0], "RESULT ", app_tx, &tx) == 0;

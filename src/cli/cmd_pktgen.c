@@ -16,6 +16,7 @@
 #include "cli/opts.h"
 #include "cli/pktgen.h"
 #include "vpio/switch.h"
+#include "vpio/clock.h"
 
 static const char pktgen_epilog[] =
     "Without -n and -T it runs until interrupted. Ends with one line\n"
@@ -140,22 +141,6 @@ static void on_signal(int sig)
     stop = 1;
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-/* Cheap clock (vDSO, ~4 ms resolution) for the per-batch checks: a precise
- * clock_gettime costs ~80 ns on this kind of VM, too much per frame. */
-static double now_coarse(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 static void report_line(const char *role, double dt, uint64_t pkts, uint64_t bytes)
 {
     if (dt <= 0)
@@ -193,7 +178,7 @@ static int run_tx(struct vpio_port *p, const struct pktgen_opts *o, uint64_t *pk
     for (uint32_t i = 0; i < VPIO_SW_RING_SLOTS; i++)
         memcpy(vpio_ring_buf(p, r, i), frame,
                o->len < VPIO_SW_BUF_SIZE ? o->len : VPIO_SW_BUF_SIZE);
-    double t0 = now_s(), last = t0, tend = o->seconds > 0 ? t0 + o->seconds : 1e300;
+    double t0 = vpio_now_s(), last = t0, tend = o->seconds > 0 ? t0 + o->seconds : 1e300;
     uint64_t sent = 0, ok = 0, lastok = 0;
     while (!stop) {
         uint64_t want = o->batch;
@@ -220,7 +205,7 @@ static int run_tx(struct vpio_port *p, const struct pktgen_opts *o, uint64_t *pk
         if (n > 0)
             ok += (uint64_t)n;
         sent += want;
-        double t = now_coarse();
+        double t = vpio_now_coarse_s();
         if (t - last >= 1.0) {
             if (!o->quiet)
                 report_line("tx", t - last, ok - lastok, (ok - lastok) * o->len);
@@ -230,7 +215,7 @@ static int run_tx(struct vpio_port *p, const struct pktgen_opts *o, uint64_t *pk
         if (t >= tend)
             break;
     }
-    *elapsed = now_s() - t0;
+    *elapsed = vpio_now_s() - t0;
     *pkts = ok;
     *bytes = ok * o->len;
     *drops = sent - ok;
@@ -242,11 +227,11 @@ static int run_rx(struct vpio_port *p, const struct pktgen_opts *o, uint64_t *pk
                   double *elapsed)
 {
     struct vpio_ring *r = vpio_port_rxring(p);
-    double t0 = now_s(), tend = o->seconds > 0 ? t0 + o->seconds : 1e300;
+    double t0 = vpio_now_s(), tend = o->seconds > 0 ? t0 + o->seconds : 1e300;
     double first = 0, lastpkt = 0, last = t0;
     uint64_t n = 0, b = 0, lastn = 0, lastb = 0;
     while (!stop && (!o->count || n < o->count)) {
-        double t = now_coarse();
+        double t = vpio_now_coarse_s();
         if (t >= tend || (o->idle > 0 && n && t - lastpkt >= o->idle))
             break;
         int ms = (int)((tend - t) * 1000) + 1;
@@ -263,7 +248,7 @@ static int run_rx(struct vpio_port *p, const struct pktgen_opts *o, uint64_t *pk
         }
         r->head = r->cur = i;
         if (got) {
-            t = now_s();
+            t = vpio_now_s();
             if (!n)
                 first = last = t;
             lastpkt = t;
@@ -280,7 +265,7 @@ static int run_rx(struct vpio_port *p, const struct pktgen_opts *o, uint64_t *pk
     vpio_port_rxsync(p); /* release the last slots */
     *pkts = n;
     *bytes = b;
-    *elapsed = n > 1 ? lastpkt - first : now_s() - t0;
+    *elapsed = n > 1 ? lastpkt - first : vpio_now_s() - t0;
     return 0;
 }
 

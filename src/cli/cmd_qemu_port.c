@@ -31,6 +31,7 @@
 #include "qemu_stream.h"
 #include "opts.h"
 #include "qemu_port.h"
+#include "vpio/clock.h"
 #include "vpio/switch.h"
 
 static const char qemu_port_intro[] =
@@ -257,17 +258,14 @@ int cmd_qemu_port(int argc, char **argv)
     sigaction(SIGTERM, &act, NULL);
     printf("vpio qemu-port: %s listening on %s\n", ifname, listen_at);
     fflush(stdout);
-    struct timespec t0;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    uint64_t t0 = vpio_now_ns();
     double deadline = seconds > 0 ? seconds : 1e12;
     r.sock = -1;
     while (r.sock < 0 && !atomic_load(&interrupted)) {
         struct pollfd pfd = {.fd = ls, .events = POLLIN};
         if (poll(&pfd, 1, 100) > 0)
             r.sock = accept4(ls, NULL, NULL, SOCK_CLOEXEC);
-        struct timespec now;
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        if (now.tv_sec - t0.tv_sec + (now.tv_nsec - t0.tv_nsec) / 1e9 > deadline)
+        if ((double)(vpio_now_ns() - t0) / 1e9 > deadline)
             break;
     }
     close(ls);
@@ -280,9 +278,7 @@ int cmd_qemu_port(int argc, char **argv)
         unsigned long long last_in = 0, last_out = 0;
         while (!stopping(&r)) {
             usleep(100000);
-            struct timespec now;
-            clock_gettime(CLOCK_MONOTONIC, &now);
-            double el = now.tv_sec - t0.tv_sec + (now.tv_nsec - t0.tv_nsec) / 1e9;
+            double el = (double)(vpio_now_ns() - t0) / 1e9;
             if (el > deadline)
                 atomic_store(&r.stop, true);
             static double next_print = 1;
