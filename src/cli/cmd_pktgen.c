@@ -24,15 +24,10 @@ static const char pktgen_epilog[] =
     "(tx: pkts delivered to >= 1 port, drops not delivered; rx: pkts received,\n"
     "drops = frames for this port dropped by the switch, ring full).\n";
 
-int pktgen_parse_mac(const char *s, uint8_t mac[6])
-{
-    return opts_parse_mac(s, mac);
-}
-
 static int set_ifname(const char *arg, void *ctx, char *err, size_t errlen)
 {
-    if (!strchr(arg, ':')) {
-        snprintf(err, errlen, "expected SWITCH:PORT, e.g. vale0:a");
+    if (!vpio_port_name_valid(arg)) {
+        snprintf(err, errlen, "expected SWITCH:PORT, e.g. vale0:a (names of [A-Za-z0-9_.-])");
         return -1;
     }
     *(const char **)ctx = arg;

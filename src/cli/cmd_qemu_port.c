@@ -61,6 +61,16 @@ static int parse_listen(const char *s, struct sockaddr_in *sa)
     return 0;
 }
 
+static int set_ifname(const char *arg, void *ctx, char *err, size_t errlen)
+{
+    if (!vpio_port_name_valid(arg)) {
+        snprintf(err, errlen, "expected SWITCH:PORT, e.g. vale0:a (names of [A-Za-z0-9_.-])");
+        return -1;
+    }
+    *(const char **)ctx = arg;
+    return 0;
+}
+
 static int set_listen(const char *arg, void *ctx, char *err, size_t errlen)
 {
     struct qemu_port_opts *o = ctx;
@@ -79,8 +89,8 @@ int qemu_port_parse(int argc, char **argv, struct qemu_port_opts *o, char *err, 
 {
     *o = (struct qemu_port_opts){0};
     const struct opt_def defs[] = {
-        {'i', NULL, OPT_STRING, "SWITCH:PORT", "switch port to attach (created if needed)",
-         .out = &o->ifname},
+        {'i', NULL, OPT_CALL, "SWITCH:PORT", "switch port to attach (created if needed)",
+         .out = &o->ifname, .call = set_ifname},
         {'l', NULL, OPT_CALL, "ADDR:PORT", "where to listen; only loopback addresses (127.0.0.0/8)",
          .out = o, .call = set_listen},
         {'T', NULL, OPT_DOUBLE, "SECONDS", "stop after SECONDS (default: when QEMU disconnects)",

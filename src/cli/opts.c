@@ -1,5 +1,6 @@
 /* The option-table parser (see opts.h). */
 #include "cli/opts.h"
+#include "vpio/mac.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -45,29 +46,9 @@ int opts_parse_double(const char *s, double min, double max, double *out)
     return 0;
 }
 
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = (char)tolower((unsigned char)c);
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
-
 int opts_parse_mac(const char *s, uint8_t mac[6])
 {
-    if (!s || strlen(s) != 17)
-        return -1;
-    uint8_t m[6];
-    for (int i = 0; i < 6; i++) {
-        int hi = hex_digit(s[3 * i]), lo = hex_digit(s[3 * i + 1]);
-        if (hi < 0 || lo < 0 || (i < 5 && s[3 * i + 2] != ':'))
-            return -1;
-        m[i] = (uint8_t)(hi << 4 | lo);
-    }
-    memcpy(mac, m, 6);
-    return 0;
+    return vpio_mac_parse(s, mac);
 }
 
 static const struct opt_def *find_short(const struct opt_spec *spec, char c)

@@ -71,7 +71,8 @@ int opts_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 /* Strict finite decimal number in [min, max]. */
 int opts_parse_double(const char *s, double min, double max, double *out);
 
-/* A MAC address as six colon-separated pairs of hex digits. */
+/* A MAC address as six pairs of hex digits separated by ':' (or '-'):
+ * vpio_mac_parse of include/vpio/mac.h, the one MAC parser. */
 int opts_parse_mac(const char *s, uint8_t mac[6]);
 
 #endif

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "net/backend.h"
+#include "vpio/mac.h"
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -18,32 +19,10 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
     return -1;
 }
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = tolower(c);
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
-
 int net_parse_mac(const char *s, uint8_t mac[6])
 {
     uint8_t m[6];
-    for (int i = 0; i < 6; i++) {
-        int h = hexval((unsigned char)s[0]), l = h < 0 ? -1 : hexval((unsigned char)s[1]);
-        if (h < 0 || l < 0)
-            return -1;
-        m[i] = (uint8_t)(h << 4 | l);
-        s += 2;
-        if (i < 5) {
-            if (*s != ':' && *s != '-')
-                return -1;
-            s++;
-        }
-    }
-    if (*s)
+    if (vpio_mac_parse(s, m) < 0)
         return -1;
     if (m[0] & 1)
         return -1; /* multicast */

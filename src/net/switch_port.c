@@ -16,7 +16,6 @@
  * when it is full the switch drops and counts them (the port's rx_drops).
  * A level-triggered condition (frames published and not yet released) is
  * what the thread waits for, so a wake-up cannot be lost (Firecracker #293). */
-#include <ctype.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -170,21 +169,14 @@ static const struct net_backend_ops sw_ops = {
     .stop_rx = sw_stop_rx,
 };
 
-/* A switch port name: "SWITCH:PORT", each 1..31 of [A-Za-z0-9_.-]. */
+/* The switch's own port-name rule (vpio_port_name_valid). */
 static int sw_check(const char *s, char *err, size_t errlen)
 {
-    const char *colon = strchr(s, ':');
-    bool ok = colon && !strchr(colon + 1, ':');
-    if (ok) {
-        size_t a = (size_t)(colon - s), b = strlen(colon + 1);
-        ok = a > 0 && a <= 31 && b > 0 && b <= 31;
-        for (const char *p = s; ok && *p; p++)
-            if (p != colon && !isalnum((unsigned char)*p) && *p != '_' && *p != '.' && *p != '-')
-                ok = false;
-    }
-    if (!ok && err && errlen)
+    if (vpio_port_name_valid(s))
+        return 0;
+    if (err && errlen)
         snprintf(err, errlen, "expected switch:SWITCH:PORT, got '%s'", s);
-    return ok ? 0 : -1;
+    return -1;
 }
 
 static struct net_backend *sw_open(const char *sw_port, char *err, size_t errlen)

@@ -65,6 +65,12 @@ static int split_name(const char *ifname, char *sw, char *port)
     return 0;
 }
 
+int vpio_port_name_valid(const char *ifname)
+{
+    char sw[VPIO_SW_NAME_MAX], pname[VPIO_SW_NAME_MAX];
+    return ifname && split_name(ifname, sw, pname) == 0;
+}
+
 int vpio_port_open(struct vpio_port **out, const char *ifname, unsigned flags)
 {
     char sw[VPIO_SW_NAME_MAX], pname[VPIO_SW_NAME_MAX];

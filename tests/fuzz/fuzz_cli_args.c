@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cli/bench_opts.h"
+#include "cli/opts.h"
 #include "cli/pktgen.h"
 #include "cli/qemu_port.h"
 #include "vpio/switch.h"
@@ -51,7 +52,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 abort();
     }
     uint8_t mac[6];
-    pktgen_parse_mac(copy, mac);
+    opts_parse_mac(copy, mac);
     free(copy);
     return 0;
 }

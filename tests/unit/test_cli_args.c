@@ -12,8 +12,12 @@
 #include <cmocka.h>
 
 #include "cli/bench_opts.h"
+#include "cli/opts.h"
 #include "cli/pktgen.h"
 #include "cli/qemu_port.h"
+#include "net/backend.h"
+#include "vpio/mac.h"
+#include "vpio/switch.h"
 
 #define MAX_ARGS 16
 
@@ -110,8 +114,31 @@ static void pktgen_macs(void **state)
         if (pktgen(&o, err, "-i", "v:a", "-f", "tx", "-d", bad[i], NULL) != -1)
             fail_msg("-d '%s' accepted", bad[i]);
     uint8_t m[6];
-    assert_int_equal(pktgen_parse_mac("02:00:00:00:00:0A", m), 0);
+    assert_int_equal(opts_parse_mac("02:00:00:00:00:0A", m), 0);
     assert_int_equal(m[5], 10);
+    /* One parser: the --nic parser and the option tables agree on syntax;
+     * net_parse_mac adds only the unicast, non-zero rule. */
+    const char *macs[] = {"02:00:00:00:00:0a",
+                          "02-00-00-00-00-0A",
+                          "ff:ff:ff:ff:ff:ff",
+                          "00:00:00:00:00:00",
+                          "2:0:0:0:0:1",
+                          "02:00:00:00:00:0g",
+                          "02:00:00:00:00",
+                          "02:00:00:00:00:01:",
+                          " 02:00:00:00:00:01",
+                          "0200.0000.0001",
+                          NULL};
+    for (int i = 0; macs[i]; i++) {
+        uint8_t a[6], b[6];
+        int ro = opts_parse_mac(macs[i], a), rv = vpio_mac_parse(macs[i], b);
+        assert_int_equal(ro, rv);
+        int rn = net_parse_mac(macs[i], b);
+        if (ro < 0)
+            assert_int_equal(rn, -1);
+        else
+            assert_int_equal(rn, (a[0] & 1) || !(a[0] | a[1] | a[2] | a[3] | a[4] | a[5]) ? -1 : 0);
+    }
 }
 
 static void qemu_port_args(void **state)
@@ -190,6 +217,45 @@ static void bench_args(void **state)
     assert_int_equal(bench(&o, err, "stray", NULL), -1);
 }
 
+/* One port-name rule: the switch's, applied by pktgen -i, qemu-port -i and
+ * --nic switch:... alike. */
+static void one_port_name_check(void **state)
+{
+    const char *names[] = {"vale0:a",
+                           "a:b",
+                           "sw_1.x-y:p-2",
+                           "0123456789012345678901234567890:p",
+                           "01234567890123456789012345678901:p",
+                           "a:0123456789012345678901234567890",
+                           "a:b:c",
+                           "a:",
+                           ":b",
+                           "a",
+                           "",
+                           "a:.",
+                           "a:..",
+                           "..:b",
+                           "a b:c",
+                           "a/b:c",
+                           "a:b\n",
+                           NULL};
+    const int valid[] = {1, 1, 1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+    for (int i = 0; names[i]; i++) {
+        assert_int_equal(vpio_port_name_valid(names[i]), valid[i]);
+        struct pktgen_opts o;
+        struct qemu_port_opts q;
+        struct net_nic_spec sp;
+        char err[1024], spec[128];
+        int rp = pktgen(&o, err, "-i", names[i], "-f", "tx", NULL);
+        int rq = qport(&q, err, "-i", names[i], "-l", "127.0.0.1:5000", NULL);
+        snprintf(spec, sizeof spec, "switch:%s", names[i]);
+        int rn = net_nic_spec_parse(spec, &sp, err, sizeof err);
+        if (rp != (valid[i] ? 0 : -1) || rq != rp || rn != rp)
+            fail_msg("'%s': pktgen %d qemu-port %d --nic %d, want valid=%d", names[i], rp, rq, rn,
+                     valid[i]);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -197,6 +263,7 @@ int main(void)
         cmocka_unit_test(pktgen_macs),
         cmocka_unit_test(qemu_port_args),
         cmocka_unit_test(bench_args),
+        cmocka_unit_test(one_port_name_check),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
