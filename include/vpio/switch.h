@@ -162,6 +162,10 @@ struct vpio_port; /* process-local handle */
  * port name must not be in use by a live process (-EBUSY); a port whose
  * owner died is taken over. flags: 0 (reserved). */
 int vpio_port_open(struct vpio_port **out, const char *ifname, unsigned flags);
+/* The one check of a port name, the same vpio_port_open applies (no I/O):
+ * "switch:port", each part 1..VPIO_SW_NAME_MAX-1 of [A-Za-z0-9_.-], neither
+ * "." nor "..". Returns 1 if valid, 0 if not. */
+int vpio_port_name_valid(const char *ifname);
 /* Detach: the port becomes free, its learned MACs are forgotten. */
 void vpio_port_close(struct vpio_port *p);
 

@@ -17,7 +17,7 @@ int cmd_vm(int argc, char **argv)
         return VM_EXIT_USAGE;
     }
     if (args.help) {
-        fputs(vm_usage, stdout);
+        /* vm_args_parse printed the help text */
         return 0;
     }
     /* Before any thread exists: the vCPU and every I/O thread inherit it. */

@@ -1,5 +1,6 @@
 /* The option-table parser (see opts.h). */
 #include "cli/opts.h"
+#include "vpio/mac.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -45,29 +46,9 @@ int opts_parse_double(const char *s, double min, double max, double *out)
     return 0;
 }
 
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = (char)tolower((unsigned char)c);
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
-
 int opts_parse_mac(const char *s, uint8_t mac[6])
 {
-    if (!s || strlen(s) != 17)
-        return -1;
-    uint8_t m[6];
-    for (int i = 0; i < 6; i++) {
-        int hi = hex_digit(s[3 * i]), lo = hex_digit(s[3 * i + 1]);
-        if (hi < 0 || lo < 0 || (i < 5 && s[3 * i + 2] != ':'))
-            return -1;
-        m[i] = (uint8_t)(hi << 4 | lo);
-    }
-    memcpy(mac, m, 6);
-    return 0;
+    return vpio_mac_parse(s, mac);
 }
 
 static const struct opt_def *find_short(const struct opt_spec *spec, char c)
@@ -121,6 +102,13 @@ static void describe_range(const struct opt_def *d, char *buf, size_t len)
     }
 }
 
+/* OPT_FLAG, and OPT_CALL without a metavar (an action such as --quick), take
+ * no value. */
+static bool takes_value(const struct opt_def *d)
+{
+    return d->type != OPT_FLAG && !(d->type == OPT_CALL && !d->metavar);
+}
+
 static int apply(const struct opt_def *d, const char *arg, char *err, size_t errlen)
 {
     char label[64], want[160];
@@ -151,9 +139,10 @@ static int apply(const struct opt_def *d, const char *arg, char *err, size_t err
             }
         break;
     case OPT_CALL: {
-        char why[200] = "";
+        char why[512] = ""; /* room for a list of valid names */
         if (d->call(arg, d->out, why, sizeof why) < 0) {
-            snprintf(err, errlen, "%s %s: %s", label, arg, why[0] ? why : "invalid value");
+            snprintf(err, errlen, "%s%s%s: %s", label, arg ? " " : "", arg ? arg : "",
+                     why[0] ? why : "invalid value");
             return -1;
         }
         return 0;
@@ -192,7 +181,7 @@ int opts_parse(const struct opt_spec *spec, int argc, char **argv, int *first_ar
                 return -1;
             }
             const char *arg = NULL;
-            if (d->type == OPT_FLAG) {
+            if (!takes_value(d)) {
                 if (eq) {
                     snprintf(err, errlen, "--%s takes no value", d->long_name);
                     return -1;
@@ -221,7 +210,7 @@ int opts_parse(const struct opt_spec *spec, int argc, char **argv, int *first_ar
                 snprintf(err, errlen, "unknown option -%c (see --help)", *p);
                 return -1;
             }
-            if (d->type == OPT_FLAG) {
+            if (!takes_value(d)) {
                 if (apply(d, NULL, err, errlen) < 0)
                     return -1;
                 continue;

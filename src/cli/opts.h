@@ -25,7 +25,8 @@ enum opt_type {
     OPT_DOUBLE, /* out: double *, dmin..dmax, finite */
     OPT_CHOICE, /* out: int *, index into choices */
     OPT_MAC,    /* out: uint8_t[6], aa:bb:cc:dd:ee:ff */
-    OPT_CALL,   /* call(arg, out, err, errlen): the option parses itself */
+    OPT_CALL,   /* call(arg, out, err, errlen): the option parses itself; with
+                   metavar NULL it takes no value (an action: arg is NULL) */
 };
 
 struct opt_def {
@@ -70,7 +71,8 @@ int opts_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 /* Strict finite decimal number in [min, max]. */
 int opts_parse_double(const char *s, double min, double max, double *out);
 
-/* A MAC address as six colon-separated pairs of hex digits. */
+/* A MAC address as six pairs of hex digits separated by ':' (or '-'):
+ * vpio_mac_parse of include/vpio/mac.h, the one MAC parser. */
 int opts_parse_mac(const char *s, uint8_t mac[6]);
 
 #endif

@@ -5,13 +5,12 @@
 #include <time.h>
 
 #include "dev/e1000_internal.h"
+#include "vpio/clock.h"
 
 static uint64_t monotonic_ns(void *opaque)
 {
     (void)opaque;
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+    return vpio_now_ns();
 }
 
 uint64_t e1000_now_locked(struct e1000 *dev)

@@ -6,15 +6,9 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/eventfd.h>
-#include <time.h>
 #include <unistd.h>
 
-static uint64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
+#include "vpio/clock.h"
 
 static void drain(int fd)
 {
@@ -96,7 +90,7 @@ void e1000_csb_thread_run(struct e1000 *dev, struct e1000_csb_waiter *w)
             idle_since = 0;
             continue;
         }
-        uint64_t now = mono_ns();
+        uint64_t now = vpio_now_ns();
         if (!idle_since)
             idle_since = now;
         if (now - idle_since < poll_ns) {

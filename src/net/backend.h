@@ -122,22 +122,43 @@ static inline void net_stop_rx(struct net_backend *be)
 }
 void net_backend_close(struct net_backend *be); /* NULL is fine */
 
-/* ---- the --nic specification ----
- *   BACKEND[,mac=XX:XX:XX:XX:XX:XX][,mitigation=on|off][,csb=on|off][,csb_poll_us=N]
- *   BACKEND := null | pcap:FILE | tap:IFNAME | switch:SWITCH:PORT | SWITCH:PORT
- * (a bare SWITCH:PORT such as vale0:p1 means the switch backend). */
-enum net_backend_kind {
-    NET_BACKEND_NULL = 0,
-    NET_BACKEND_PCAP,
-    NET_BACKEND_TAP,
-    NET_BACKEND_SWITCH,
+/* ---- backend types ----
+ * Each backend file defines one `const struct net_backend_type` and the table
+ * in src/net/backends.c lists them: a new backend is one new file plus one
+ * line there. The --nic parser and its help text read only the table.
+ *
+ *   name "tap", takes_arg: the user types "tap:ARG"; no takes_arg: "null".
+ *   check: pure validation of ARG at parse time (NULL: any non-empty ARG).
+ *   bare: the type also claims a BACKEND with no known "name:" prefix if
+ *     check accepts it as a whole ("vale0:p1" is the switch port vale0:p1).
+ *     At most one type is bare; prefixes are tried first.
+ *   open: opens the backend; NULL with a message in err. */
+struct net_backend_type {
+    const char *name;
+    bool takes_arg;
+    bool bare;
+    const char *help; /* "tap:IFNAME", for --help and error messages */
+    int (*check)(const char *arg, char *err, size_t errlen);
+    struct net_backend *(*open)(const char *arg, char *err, size_t errlen);
 };
 
+extern const struct net_backend_type *const net_backend_types[];
+extern const size_t net_backend_type_count;
+
+/* The backend name a spec begins with ("tap:tap0,mac=..." -> tap), or NULL. */
+const struct net_backend_type *net_backend_type_find(const char *name, size_t len);
+/* "null | pcap:FILE | tap:IFNAME | switch:SWITCH:PORT | SWITCH:PORT", from the table. */
+const char *net_backend_help(void);
+
+/* ---- the --nic specification ----
+ *   BACKEND[,mac=XX:XX:XX:XX:XX:XX][,mitigation=on|off][,csb=on|off][,csb_poll_us=N]
+ *   BACKEND := one of the table's forms, see net_backend_help()
+ * (a bare SWITCH:PORT such as vale0:p1 means the switch backend). */
 #define NET_SPEC_ARG_MAX 256
 
 struct net_nic_spec {
-    enum net_backend_kind kind;
-    char arg[NET_SPEC_ARG_MAX]; /* pcap file, tap name, or "SWITCH:PORT" */
+    const struct net_backend_type *type;
+    char arg[NET_SPEC_ARG_MAX]; /* pcap file, tap name, or "SWITCH:PORT"; "" without one */
     bool has_mac;
     uint8_t mac[6];
     int mitigation;       /* -1 unset (model default: on), 0 off, 1 on */
@@ -156,13 +177,6 @@ void net_default_mac(unsigned index, uint8_t mac[6]);
 struct net_backend *net_backend_create(const struct net_nic_spec *spec, char *err, size_t errlen);
 /* Parses a --nic spec and opens its backend (mac/mitigation are ignored here). */
 struct net_backend *net_backend_open(const char *spec, char *err, size_t errlen);
-
-/* The backends. */
-struct net_backend *net_null_open(void);
-struct net_backend *net_pcap_open(const char *path, char *err, size_t errlen);
-struct net_backend *net_tap_open(const char *ifname, char *err, size_t errlen);
-/* Implemented by src/net/switch_port.c when the switch exists. */
-struct net_backend *net_switch_open(const char *sw_port, char *err, size_t errlen);
 
 /* Common allocation helper for backends. */
 struct net_backend *net_backend_alloc(const struct net_backend_ops *ops, size_t priv_size,

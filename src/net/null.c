@@ -1,4 +1,5 @@
 /* The null backend: counts transmitted frames and discards them; never receives. */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "net/backend.h"
@@ -25,7 +26,17 @@ static const struct net_backend_ops null_ops = {
     .close = null_close,
 };
 
-struct net_backend *net_null_open(void)
+static struct net_backend *null_open(const char *arg, char *err, size_t errlen)
 {
-    return net_backend_alloc(&null_ops, 0, "null");
+    (void)arg;
+    struct net_backend *be = net_backend_alloc(&null_ops, 0, "null");
+    if (!be)
+        snprintf(err, errlen, "out of memory");
+    return be;
 }
+
+const struct net_backend_type net_backend_null = {
+    .name = "null",
+    .help = "null",
+    .open = null_open,
+};

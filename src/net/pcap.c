@@ -45,7 +45,16 @@ static const struct net_backend_ops pcap_ops = {
     .close = pcap_be_close,
 };
 
-struct net_backend *net_pcap_open(const char *path, char *err, size_t errlen)
+static int pcap_check(const char *path, char *err, size_t errlen)
+{
+    if (!*path) {
+        snprintf(err, errlen, "needs a file name (pcap:FILE)");
+        return -1;
+    }
+    return 0;
+}
+
+static struct net_backend *pcap_be_open(const char *path, char *err, size_t errlen)
 {
     char desc[128];
     snprintf(desc, sizeof(desc), "pcap:%s", path);
@@ -69,3 +78,11 @@ struct net_backend *net_pcap_open(const char *path, char *err, size_t errlen)
     }
     return be;
 }
+
+const struct net_backend_type net_backend_pcap = {
+    .name = "pcap",
+    .takes_arg = true,
+    .help = "pcap:FILE",
+    .check = pcap_check,
+    .open = pcap_be_open,
+};

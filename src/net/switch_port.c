@@ -169,7 +169,17 @@ static const struct net_backend_ops sw_ops = {
     .stop_rx = sw_stop_rx,
 };
 
-struct net_backend *net_switch_open(const char *sw_port, char *err, size_t errlen)
+/* The switch's own port-name rule (vpio_port_name_valid). */
+static int sw_check(const char *s, char *err, size_t errlen)
+{
+    if (vpio_port_name_valid(s))
+        return 0;
+    if (err && errlen)
+        snprintf(err, errlen, "expected switch:SWITCH:PORT, got '%s'", s);
+    return -1;
+}
+
+static struct net_backend *sw_open(const char *sw_port, char *err, size_t errlen)
 {
     char desc[128];
     snprintf(desc, sizeof(desc), "switch:%s", sw_port);
@@ -189,3 +199,13 @@ struct net_backend *net_switch_open(const char *sw_port, char *err, size_t errle
     }
     return be;
 }
+
+/* "switch:vale0:p1", or bare "vale0:p1". */
+const struct net_backend_type net_backend_switch = {
+    .name = "switch",
+    .takes_arg = true,
+    .bare = true,
+    .help = "switch:SWITCH:PORT",
+    .check = sw_check,
+    .open = sw_open,
+};

@@ -1,6 +1,7 @@
 /* The tap backend: a Linux tap device (/dev/net/tun, IFF_TAP | IFF_NO_PI),
  * non-blocking; one write() per transmitted frame (the kernel interface has
  * no batched write), one read() per received frame. The paper's baseline. */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if.h>
@@ -82,7 +83,22 @@ static const struct net_backend_ops tap_ops = {
     .close = tap_close,
 };
 
-struct net_backend *net_tap_open(const char *ifname, char *err, size_t errlen)
+/* 1..15 characters (IFNAMSIZ with its NUL) of [A-Za-z0-9_.-]. */
+static int tap_check(const char *ifname, char *err, size_t errlen)
+{
+    if (!*ifname || strlen(ifname) >= IFNAMSIZ) {
+        snprintf(err, errlen, "needs an interface name of 1..%d characters", IFNAMSIZ - 1);
+        return -1;
+    }
+    for (const char *p = ifname; *p; p++)
+        if (!isalnum((unsigned char)*p) && *p != '_' && *p != '-' && *p != '.') {
+            snprintf(err, errlen, "bad interface name '%s'", ifname);
+            return -1;
+        }
+    return 0;
+}
+
+static struct net_backend *tap_open(const char *ifname, char *err, size_t errlen)
 {
     if (strlen(ifname) >= IFNAMSIZ) {
         snprintf(err, errlen, "tap: interface name '%s' too long", ifname);
@@ -113,3 +129,11 @@ struct net_backend *net_tap_open(const char *ifname, char *err, size_t errlen)
     ((struct tap_priv *)be->priv)->fd = fd;
     return be;
 }
+
+const struct net_backend_type net_backend_tap = {
+    .name = "tap",
+    .takes_arg = true,
+    .help = "tap:IFNAME",
+    .check = tap_check,
+    .open = tap_open,
+};

@@ -23,19 +23,13 @@
 #include <unistd.h>
 
 #include "switch/sw_internal.h"
+#include "vpio/clock.h"
 
 _Static_assert(sizeof(struct vpio_sw_hdr) <= SW_HDR_SIZE, "header too large");
 _Static_assert(sizeof(struct vpio_sw_lease) == 32, "lease layout");
 _Static_assert(sizeof(struct vpio_sw_port) == 384 + SW_LEASES * 32, "port record layout");
 _Static_assert(sizeof(struct vpio_ring) % 64 == 0, "ring layout");
 _Static_assert((VPIO_SW_RING_SLOTS & (VPIO_SW_RING_SLOTS - 1)) == 0, "ring size power of 2");
-
-static uint64_t mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
 
 int sw_pid_alive(int32_t pid)
 {
@@ -85,7 +79,7 @@ int sw_lock(uint32_t *w, unsigned max_wait_us)
                     return 1;
                 continue;
             }
-            uint64_t now = mono_us();
+            uint64_t now = vpio_now_ns() / 1000u;
             if (!start)
                 start = now;
             else if (now - start >= max_wait_us)
@@ -178,7 +172,7 @@ static int map_fd(struct sw_arena *a, int fd)
 /* Wait (bounded) for a peer-created arena to be sized and published. */
 static int wait_ready(struct sw_arena *a, int fd, const char *path)
 {
-    uint64_t t0 = mono_us();
+    uint64_t t0 = vpio_now_ns() / 1000u;
     struct stat st;
     for (;;) {
         if (fstat(fd, &st) < 0)
@@ -192,7 +186,7 @@ static int wait_ready(struct sw_arena *a, int fd, const char *path)
             if (__atomic_load_n(&a->hdr->ready, __ATOMIC_ACQUIRE) == VPIO_SW_READY)
                 return 0;
         }
-        if (mono_us() - t0 > 2000000) {
+        if (vpio_now_ns() / 1000u - t0 > 2000000) {
             /* Stale: the creator died before publishing (or a foreign file). */
             int32_t creator = a->base ? a->hdr->creator_pid : 0;
             if (a->base && creator > 0 && sw_pid_alive(creator) && creator != getpid())

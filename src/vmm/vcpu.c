@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "vm.h"
+#include "vpio/clock.h"
 
 /* The timeout: a POSIX timer whose SIGALRM goes to the vCPU thread itself
  * (SIGEV_THREAD_ID), so it interrupts KVM_RUN even when backends have
@@ -103,13 +104,6 @@ static int guest_crashed(struct vm *vm, const char *what)
     return VM_EXIT_GUEST_CRASH;
 }
 
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
 int vm_run(struct vm *vm, double timeout_s)
 {
     if (vm_nics_start(vm) < 0)
@@ -181,7 +175,7 @@ int vm_run(struct vm *vm, double timeout_s)
             status = debug_exit_status(&vm->dbg);
     }
     disarm_timeout();
-    vm->end_ns = now_ns();
+    vm->end_ns = vpio_now_ns();
     vm_nics_stop(vm); /* the I/O thread ends before anything it uses goes away */
     fflush(stdout);
     return status;

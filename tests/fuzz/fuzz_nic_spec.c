@@ -21,7 +21,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         if (spec.has_mac && (spec.mac[0] & 1))
             abort();
-        if (spec.kind == NET_BACKEND_NULL && spec.arg[0])
+        if (!spec.type || (!spec.type->takes_arg && spec.arg[0]) ||
+            (spec.type->takes_arg && !spec.arg[0]))
             abort();
     } else if (strnlen(err, sizeof(err)) == sizeof(err)) {
         abort();

@@ -20,6 +20,7 @@
 
 #include "dev/e1000_csb_thread.h"
 #include "dev/e1000_pci.h"
+#include "vpio/clock.h"
 
 #define CSB_GPA 0x8000u
 #define G_TDT 0x00

@@ -29,22 +29,51 @@ static void test_spec_backends(void **state)
     struct net_nic_spec s;
     char err[256];
     assert_int_equal(net_nic_spec_parse("null", &s, err, sizeof(err)), 0);
-    assert_int_equal(s.kind, NET_BACKEND_NULL);
+    assert_string_equal(s.type->name, "null");
     assert_false(s.has_mac);
     assert_int_equal(s.mitigation, -1);
     assert_int_equal(net_nic_spec_parse("pcap:/tmp/x.pcap", &s, err, sizeof(err)), 0);
-    assert_int_equal(s.kind, NET_BACKEND_PCAP);
+    assert_string_equal(s.type->name, "pcap");
     assert_string_equal(s.arg, "/tmp/x.pcap");
     assert_int_equal(net_nic_spec_parse("tap:tap0", &s, err, sizeof(err)), 0);
-    assert_int_equal(s.kind, NET_BACKEND_TAP);
+    assert_string_equal(s.type->name, "tap");
     assert_string_equal(s.arg, "tap0");
     assert_int_equal(net_nic_spec_parse("switch:vale0:p1", &s, err, sizeof(err)), 0);
-    assert_int_equal(s.kind, NET_BACKEND_SWITCH);
+    assert_string_equal(s.type->name, "switch");
     assert_string_equal(s.arg, "vale0:p1");
     assert_int_equal(net_nic_spec_parse("vale0:p2,mitigation=off", &s, err, sizeof(err)), 0);
-    assert_int_equal(s.kind, NET_BACKEND_SWITCH);
+    assert_string_equal(s.type->name, "switch");
     assert_string_equal(s.arg, "vale0:p2");
     assert_int_equal(s.mitigation, 0);
+    assert_string_equal(s.arg, "vale0:p2");
+    /* A prefix wins over the bare form; a name that is no prefix falls to it. */
+    assert_int_equal(net_nic_spec_parse("null:p3", &s, err, sizeof(err)), 0);
+    assert_string_equal(s.type->name, "switch");
+    assert_string_equal(s.arg, "null:p3");
+    assert_int_equal(net_nic_spec_parse("null", &s, err, sizeof(err)), 0);
+    assert_string_equal(s.arg, "");
+}
+
+/* Every table entry is complete, has a unique name, at most one is bare,
+ * and the help the parser prints lists each of them. */
+static void test_backend_table(void **state)
+{
+    (void)state;
+    int bare = 0;
+    assert_true(net_backend_type_count >= 4);
+    for (size_t i = 0; i < net_backend_type_count; i++) {
+        const struct net_backend_type *t = net_backend_types[i];
+        assert_non_null(t->name);
+        assert_non_null(t->help);
+        assert_non_null(t->open);
+        assert_ptr_equal(net_backend_type_find(t->name, strlen(t->name)), t);
+        assert_non_null(strstr(net_backend_help(), t->help));
+        bare += t->bare;
+    }
+    assert_int_equal(bare, 1);
+    assert_null(net_backend_type_find("nosuch", 6));
+    assert_string_equal(net_backend_help(),
+                        "null | pcap:FILE | tap:IFNAME | switch:SWITCH:PORT | SWITCH:PORT");
 }
 
 static void test_spec_options(void **state)
@@ -91,6 +120,8 @@ static void test_spec_errors(void **state)
     (void)state;
     expect_error("", "empty");
     expect_error("bogus", "unknown backend");
+    expect_error("tap", "unknown backend"); /* tap needs its argument */
+    expect_error("null:", "unknown backend");
     expect_error("pcap:", "file name");
     expect_error("tap:", "interface name");
     expect_error("tap:waytoolonginterfacename", "interface name");
@@ -385,10 +416,15 @@ static void test_tap_backend_in_netns(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_spec_backends),        cmocka_unit_test(test_spec_options),
-        cmocka_unit_test(test_spec_errors),          cmocka_unit_test(test_default_mac),
-        cmocka_unit_test(test_null_backend),         cmocka_unit_test(test_pcap_backend_roundtrip),
-        cmocka_unit_test(test_open_errors),          cmocka_unit_test_teardown(test_switch_backend, remove_test_switch),
+        cmocka_unit_test(test_spec_backends),
+        cmocka_unit_test(test_backend_table),
+        cmocka_unit_test(test_spec_options),
+        cmocka_unit_test(test_spec_errors),
+        cmocka_unit_test(test_default_mac),
+        cmocka_unit_test(test_null_backend),
+        cmocka_unit_test(test_pcap_backend_roundtrip),
+        cmocka_unit_test(test_open_errors),
+        cmocka_unit_test_teardown(test_switch_backend, remove_test_switch),
         cmocka_unit_test(test_tap_backend_in_netns),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

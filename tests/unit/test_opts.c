@@ -141,13 +141,51 @@ static void test_help(void **state)
     assert_int_equal(run(err, sizeof err, &first, 2, "--help"), 1);
 }
 
+/* An OPT_CALL without a metavar is an action: it takes no value and runs
+ * where it stands, so later options override what it set. */
+static int preset(const char *arg, void *ctx, char *err, size_t errlen)
+{
+    (void)err, (void)errlen;
+    assert_null(arg);
+    *(uint64_t *)ctx = 2;
+    return 0;
+}
+
+static void test_action(void **state)
+{
+    uint64_t n = 0;
+    const struct opt_def adefs[] = {
+        {0, "quick", OPT_CALL, NULL, "preset", .out = &n, .call = preset},
+        {'n', NULL, OPT_UINT, "N", "count", .out = &n},
+    };
+    const struct opt_spec aspec = {"usage: a", NULL, adefs, OPTS_COUNT(adefs), NULL};
+    char err[128] = "";
+    int first;
+    char *a1[] = {"a", "--quick", "-n", "5", NULL};
+    assert_int_equal(opts_parse(&aspec, 4, a1, &first, err, sizeof err), 0);
+    assert_int_equal(n, 5);
+    char *a2[] = {"a", "-n", "5", "--quick", NULL};
+    assert_int_equal(opts_parse(&aspec, 4, a2, &first, err, sizeof err), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(first, 4);
+    char *a3[] = {"a", "--quick=1", NULL};
+    assert_int_equal(opts_parse(&aspec, 2, a3, &first, err, sizeof err), -1);
+    assert_non_null(strstr(err, "takes no value"));
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    opts_print_help(f, &aspec);
+    fclose(f);
+    assert_non_null(strstr(buf, "    --quick  "));
+    free(buf);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_forms),
-        cmocka_unit_test(test_strict_numbers),
-        cmocka_unit_test(test_errors),
-        cmocka_unit_test(test_help),
+        cmocka_unit_test(test_forms),  cmocka_unit_test(test_strict_numbers),
+        cmocka_unit_test(test_errors), cmocka_unit_test(test_help),
+        cmocka_unit_test(test_action),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
