@@ -16,6 +16,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -37,13 +38,74 @@ static uint64_t mono_us(void)
     return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
+/* State (field 3) and start time (field 22, clock ticks since boot) of a
+ * process or thread from /proc/PID/stat. The command name (field 2) may hold
+ * spaces and parentheses: fields are counted from the last ')'. Returns 0,
+ * or -1 if the file cannot be read or parsed. */
+static int proc_stat(int32_t pid, char *state, uint64_t *start)
+{
+    char path[40], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return -1;
+    buf[n] = 0;
+    char *c = strrchr(buf, ')');
+    if (!c || c[1] != ' ' || !c[2])
+        return -1;
+    *state = c[2];
+    /* c + 2 is field 3; field 22 is 19 blanks further */
+    char *f = c + 2;
+    for (int k = 0; k < 19; k++) {
+        f = strchr(f, ' ');
+        if (!f)
+            return -1;
+        f++;
+    }
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(f, &end, 10);
+    if (errno || end == f)
+        return -1;
+    *start = v;
+    return 0;
+}
+
+uint64_t sw_pid_start(int32_t pid)
+{
+    char st;
+    uint64_t start;
+    return pid > 0 && proc_stat(pid, &st, &start) == 0 ? start : 0;
+}
+
+/* kill(pid, 0) first (cheap, and the answer where /proc is hidden); a
+ * zombie (killed, not yet reaped by its parent) or a dying process is dead
+ * although kill() still finds it. */
 int sw_pid_alive(int32_t pid)
 {
-    if (pid <= 0)
+    return sw_owner_alive(pid, 0);
+}
+
+static int pid_exists(int32_t pid)
+{
+    return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
+}
+
+int sw_owner_alive(int32_t pid, uint64_t start)
+{
+    if (!pid_exists(pid))
         return 0;
-    if (kill(pid, 0) == 0)
-        return 1;
-    return errno == EPERM;
+    char st;
+    uint64_t t;
+    if (proc_stat(pid, &st, &t) < 0)
+        return 1; /* exists, /proc does not tell more */
+    if (st == 'Z' || st == 'X' || st == 'x')
+        return 0;
+    return !start || t == start; /* another start time: a recycled pid */
 }
 
 /* The cached thread id must not survive fork(): the child's thread would
@@ -79,16 +141,20 @@ int sw_lock(uint32_t *w, unsigned max_wait_us)
         if (__atomic_compare_exchange_n(w, &cur, me, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
             return 0;
         if ((spin & 63) == 63) {
-            /* Holder dead (or garbage, or "us": we never nest)? take over. */
-            if (cur == me || (int32_t)cur <= 0 || !sw_pid_alive((int32_t)cur)) {
+            /* Holder dead (or garbage, or "us": we never nest)? take over.
+             * kill() at every check; /proc (a zombie holder) once we have
+             * waited 1 ms, so a busy lock costs no file reads. */
+            uint64_t now = mono_us();
+            int first = !start;
+            if (first)
+                start = now;
+            if (cur == me || (int32_t)cur <= 0 || !pid_exists((int32_t)cur) ||
+                (now - start >= 1000 && !sw_pid_alive((int32_t)cur))) {
                 if (__atomic_compare_exchange_n(w, &cur, me, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
                     return 1;
                 continue;
             }
-            uint64_t now = mono_us();
-            if (!start)
-                start = now;
-            else if (now - start >= max_wait_us)
+            if (!first && now - start >= max_wait_us)
                 return -ETIMEDOUT;
             sched_yield();
         } else {
@@ -294,14 +360,15 @@ void sw_reap(struct sw_arena *a, int wait_ms)
     for (unsigned i = 0; i < VPIO_SW_MAX_PORTS; i++) {
         struct vpio_sw_port *sp = &a->ports[i];
         uint32_t st = __atomic_load_n(&sp->state, __ATOMIC_ACQUIRE);
-        if (st != SW_PORT_FREE && !sw_pid_alive(__atomic_load_n(&sp->pid, __ATOMIC_RELAXED)))
+        if (st != SW_PORT_FREE && !sw_port_owner_alive(sp))
             dead[nd++] = (int)i;
     }
     if (!nd || sw_lock(&a->hdr->port_lock, (unsigned)wait_ms * 1000u) < 0)
         return;
     for (int k = 0; k < nd; k++) {
         struct vpio_sw_port *sp = &a->ports[dead[k]];
-        if (__atomic_load_n(&sp->state, __ATOMIC_ACQUIRE) == SW_PORT_FREE || sw_pid_alive(sp->pid))
+        if (__atomic_load_n(&sp->state, __ATOMIC_ACQUIRE) == SW_PORT_FREE ||
+            sw_port_owner_alive(sp))
             continue;
         int locked = sw_lock(&sp->rx_lock, 20000) >= 0;
         __atomic_store_n(&sp->state, SW_PORT_FREE, __ATOMIC_RELEASE);
@@ -377,7 +444,7 @@ int vpio_switch_info(const char *sw, struct vpio_switch_info *info)
         memcpy(pi->name, sp->name, VPIO_SW_NAME_MAX);
         pi->name[VPIO_SW_NAME_MAX - 1] = 0;
         pi->pid = sp->pid;
-        pi->alive = sw_pid_alive(pi->pid);
+        pi->alive = sw_port_owner_alive(sp);
         pi->rx_pending = vpio_ring_dist(__atomic_load_n(&sp->rx_hwcur, __ATOMIC_RELAXED),
                                         __atomic_load_n(&sp->rx_hwtail, __ATOMIC_RELAXED));
         read_stats(sp, &pi->st);

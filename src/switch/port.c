@@ -95,7 +95,7 @@ int vpio_port_open(struct vpio_port **out, const char *ifname, unsigned flags)
             continue;
         }
         if (!strncmp(sp->name, pname, VPIO_SW_NAME_MAX)) {
-            if (sw_pid_alive(sp->pid)) {
+            if (sw_port_owner_alive(sp)) {
                 rc = -EBUSY;
                 goto unlock;
             }
@@ -118,6 +118,7 @@ int vpio_port_open(struct vpio_port **out, const char *ifname, unsigned flags)
     memset(sp->name, 0, sizeof sp->name);
     strcpy(sp->name, pname);
     sp->pid = getpid();
+    sp->pid_start = sw_pid_start(sp->pid);
     sp->gen++;
     sp->rx_hwtail = 0;
     sp->rx_hwcur = 0;

@@ -373,8 +373,8 @@ static void test_multi_sender_order(void **state)
         snprintf(n, sizeof n, "s%d", i);
         /* long frames: each batch's copy takes microseconds, so the
          * senders' leases on the receiver's ring overlap */
-        sa[i] = (struct sender_arg){.p = open_port(n), .src = 10u + (unsigned)i, .n = PER,
-                                    .len = 1000};
+        sa[i] =
+            (struct sender_arg){.p = open_port(n), .src = 10u + (unsigned)i, .n = PER, .len = 1000};
     }
     for (int i = 0; i < NS; i++)
         pthread_create(&th[i], NULL, sender, &sa[i]);
@@ -776,11 +776,109 @@ static void test_sender_reaps_dead_port(void **state)
     vpio_port_close(a);
 }
 
+/* A child that attaches port `pname` and waits (never closes); returns its
+ * pid once the port is attached. */
+static pid_t child_port(const char *pname)
+{
+    int ready[2];
+    assert_int_equal(pipe(ready), 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        char ifname[80];
+        struct vpio_port *d;
+        close(ready[0]);
+        snprintf(ifname, sizeof ifname, "%s:%s", swname, pname);
+        char ok = vpio_port_open(&d, ifname, 0) == 0;
+        if (write(ready[1], &ok, 1) != 1)
+            _exit(2);
+        for (;;)
+            pause();
+    }
+    close(ready[1]);
+    char ok = 0;
+    assert_int_equal(read(ready[0], &ok, 1), 1);
+    close(ready[0]);
+    assert_true(ok);
+    return pid;
+}
+
+static int find_port(struct sw_arena *ar, const char *name)
+{
+    for (int i = 0; i < VPIO_SW_MAX_PORTS; i++)
+        if (ar->ports[i].state == SW_PORT_ACTIVE && !strcmp(ar->ports[i].name, name))
+            return i;
+    return -1;
+}
+
+/* An owner killed but not reaped by its parent (a zombie) is dead: the
+ * port is reclaimed, senders count drops, the name can be re-attached. An
+ * owner whose pid exists but with another start time (a recycled pid) is
+ * dead too. */
+static void test_zombie_and_recycled_owner(void **state)
+{
+    (void)state;
+    fake_ms = 700000;
+    sw_now_ms = fake_clock;
+    struct vpio_port *a = open_port("a");
+    struct sw_arena *ar = &a->a;
+    pid_t z = child_port("z");
+    int zid = find_port(ar, "z");
+    assert_true(zid >= 0);
+    assert_int_not_equal(ar->ports[zid].pid_start, 0);
+    assert_true(sw_port_owner_alive(&ar->ports[zid]));
+    kill(z, SIGKILL); /* and no waitpid: a zombie */
+    char path[64], stat[512] = "";
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)z);
+    for (int i = 0; i < 400; i++) { /* until the kernel has made it a zombie */
+        FILE *f = fopen(path, "r");
+        assert_non_null(f);
+        size_t n = fread(stat, 1, sizeof stat - 1, f);
+        fclose(f);
+        stat[n] = 0;
+        if (strstr(stat, ") Z "))
+            break;
+        usleep(5000);
+    }
+    assert_non_null(strstr(stat, ") Z "));
+    assert_int_equal(kill(z, 0), 0); /* what liveness used to be */
+    assert_false(sw_pid_alive(z));
+    assert_false(sw_port_owner_alive(&ar->ports[zid]));
+    fake_ms += 1000;
+    struct vpio_port_stats st0, st1;
+    vpio_port_stats(a, &st0);
+    assert_int_equal(send_n(a, BCAST, 1, 3, 60, 0), 0); /* reaps first: nobody left */
+    assert_int_equal(ar->ports[zid].state, SW_PORT_FREE);
+    vpio_port_stats(a, &st1);
+    assert_int_equal(st1.tx_drops - st0.tx_drops, 3);
+    struct vpio_port *z2 = open_port("z"); /* the name is free */
+    assert_int_equal(send_n(a, BCAST, 1, 3, 60, 0), 3);
+    assert_int_equal(drain(z2), 3);
+    waitpid(z, NULL, 0);
+
+    /* a live process with the owner's pid but not its start time */
+    pid_t r = child_port("r");
+    int rid = find_port(ar, "r");
+    assert_true(rid >= 0);
+    char ifname[80];
+    struct vpio_port *x;
+    snprintf(ifname, sizeof ifname, "%s:r", swname);
+    assert_int_equal(vpio_port_open(&x, ifname, 0), -EBUSY);
+    ar->ports[rid].pid_start += 1;
+    assert_false(sw_port_owner_alive(&ar->ports[rid]));
+    x = open_port("r"); /* taken over */
+    assert_int_equal(ar->ports[rid].pid, getpid());
+    kill(r, SIGKILL);
+    waitpid(r, NULL, 0);
+    vpio_port_close(x);
+    vpio_port_close(z2);
+    vpio_port_close(a);
+}
+
 /* ---- a peer truncates the arena file (SIGBUS guard) ---- */
 struct trunc_victim {
     struct vpio_port *a, *b;
     int stop;
-    int err;       /* the first error seen by the victim thread */
+    int err; /* the first error seen by the victim thread */
     unsigned long loops;
 };
 
@@ -1047,6 +1145,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_names_and_reclaim, setup, teardown),
         cmocka_unit_test_setup_teardown(test_corrupt_arena, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sender_reaps_dead_port, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_zombie_and_recycled_owner, setup, teardown),
         cmocka_unit_test_setup_teardown(test_truncated_arena, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_create, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stale_arena, setup, teardown),
