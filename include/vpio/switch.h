@@ -160,7 +160,12 @@ struct vpio_port; /* process-local handle */
 
 /* Attach to port "switch:port", creating the switch arena if needed. The
  * port name must not be in use by a live process (-EBUSY); a port whose
- * owner died is taken over. flags: 0 (reserved). */
+ * owner died (exited, killed and not yet reaped, or its pid recycled) is
+ * taken over. An invalid header is -EPROTO. A header that never becomes
+ * ready (a creator that died before publishing it) is replaced by a new
+ * switch, unless a port of the old file still has a live owner: then
+ * -EUCLEAN (the switch is corrupt and in use; vpio_switch_strerror says
+ * so, `vpio switch rm -f NAME` removes it). flags: 0 (reserved). */
 int vpio_port_open(struct vpio_port **out, const char *ifname, unsigned flags);
 /* Detach: the port becomes free, its learned MACs are forgotten. */
 void vpio_port_close(struct vpio_port *p);
@@ -275,8 +280,13 @@ int vpio_switch_list(char (*names)[VPIO_SW_NAME_MAX], int max);
  * arena. */
 int vpio_switch_info(const char *sw, struct vpio_switch_info *info);
 /* Remove a switch's arena. Refused with -EBUSY while a port has a live owner
- * unless force. Processes still attached keep their mapping. */
+ * (also when the header is corrupt: the port records are read at this
+ * build's offsets) unless force. Processes still attached keep their
+ * mapping. */
 int vpio_switch_remove(const char *sw, int force);
+/* strerror() for the errors of this API, with the switch's own meaning of
+ * -EUCLEAN and -EPROTO. */
+const char *vpio_switch_strerror(int err);
 
 #ifdef __cplusplus
 }

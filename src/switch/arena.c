@@ -241,6 +241,17 @@ static int map_fd(struct sw_arena *a, int fd)
     return 0;
 }
 
+/* Ports of a mapped arena (header valid or not: the layout is this build's
+ * constants) whose owner is alive. */
+static unsigned live_owners(const struct sw_arena *a)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < VPIO_SW_MAX_PORTS; i++)
+        n += __atomic_load_n(&a->ports[i].state, __ATOMIC_ACQUIRE) != SW_PORT_FREE &&
+             sw_port_owner_alive(&a->ports[i]);
+    return n;
+}
+
 /* Wait (bounded) for a peer-created arena to be sized and published. */
 static int wait_ready(struct sw_arena *a, int fd, const char *path)
 {
@@ -263,6 +274,11 @@ static int wait_ready(struct sw_arena *a, int fd, const char *path)
             int32_t creator = a->base ? a->hdr->creator_pid : 0;
             if (a->base && creator > 0 && sw_pid_alive(creator) && creator != getpid())
                 return -ETIMEDOUT;
+            /* Or a header corrupted under live ports: recreating it would
+             * split the switch (they keep the old file). Refuse; `vpio
+             * switch rm -f` is the way out. */
+            if (a->base && !sw_arena_broken(a) && live_owners(a))
+                return -EUCLEAN;
             struct stat st2;
             char full[PATH_MAX];
             snprintf(full, sizeof full, "/dev/shm%s", path);
@@ -455,6 +471,27 @@ int vpio_switch_info(const char *sw, struct vpio_switch_info *info)
     return rc;
 }
 
+/* Whether the file at shm path has a port with a live owner, whatever its
+ * header says (0 if it cannot be mapped in full). */
+static int switch_file_in_use(const char *path)
+{
+    int fd = shm_open(path, O_RDWR | O_CLOEXEC, 0);
+    if (fd < 0)
+        return 0;
+    struct stat st;
+    struct sw_arena a;
+    memset(&a, 0, sizeof a);
+    a.guard = -1;
+    int used = 0;
+    if (fstat(fd, &st) == 0 && (uint64_t)st.st_size >= SW_ARENA_SIZE && map_fd(&a, fd) == 0) {
+        used = live_owners(&a) > 0 && !sw_arena_broken(&a);
+        sw_guard_del(a.guard);
+        munmap(a.base, a.size);
+    }
+    close(fd);
+    return used;
+}
+
 int vpio_switch_remove(const char *sw, int force)
 {
     char path[64];
@@ -469,8 +506,22 @@ int vpio_switch_remove(const char *sw, int force)
         for (unsigned i = 0; i < info.nports; i++)
             if (info.port[i].alive)
                 return -EBUSY;
-    /* rc < 0 other than ENOENT: not a valid arena (stale, foreign): remove */
+    /* rc < 0 other than ENOENT: not a valid arena (stale, foreign, a
+     * corrupted header): removed unless its port records, read at this
+     * build's offsets, name a live owner */
+    if (rc < 0 && !force && switch_file_in_use(path))
+        return -EBUSY;
     if (shm_unlink(path) < 0)
         return -errno;
     return 0;
+}
+
+const char *vpio_switch_strerror(int err)
+{
+    if (err == -EUCLEAN)
+        return "the switch file is corrupt and live ports still use it (remove it with: vpio "
+               "switch rm -f NAME)";
+    if (err == -EPROTO)
+        return "not a valid switch file (other version or corrupt; vpio switch rm NAME)";
+    return strerror(err < 0 ? -err : err);
 }

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -1065,6 +1066,41 @@ static void test_stale_arena(void **state)
     vpio_port_close(a);
 }
 
+/* A header corrupted under live ports (ready word, creator pid): the next
+ * attacher must not unlink and recreate the switch (the live ports would
+ * keep the old file: a split switch); it refuses with -EUCLEAN. Removal
+ * without force is refused too; rm -f is the way out. */
+static void test_corrupt_header_live_ports(void **state)
+{
+    (void)state;
+    struct vpio_port *a = open_port("a"), *b = open_port("b");
+    struct sw_arena *ar = &a->a;
+    char path[128], ifname[80];
+    struct stat st0, st1;
+    snprintf(path, sizeof path, "/dev/shm/vpio-%s", swname);
+    assert_int_equal(stat(path, &st0), 0);
+    ar->hdr->ready = 0x12345678;
+    ar->hdr->creator_pid = 0;
+    struct vpio_port *c = NULL;
+    snprintf(ifname, sizeof ifname, "%s:c", swname);
+    assert_int_equal(vpio_port_open(&c, ifname, 0), -EUCLEAN); /* after the ~2 s wait */
+    assert_non_null(strstr(vpio_switch_strerror(-EUCLEAN), "rm -f"));
+    assert_int_equal(stat(path, &st1), 0);
+    assert_true(st0.st_ino == st1.st_ino);              /* the same file: not split */
+    assert_int_equal(send_n(a, BCAST, 1, 5, 60, 0), 5); /* still one switch */
+    assert_int_equal(drain(b), 5);
+    assert_int_equal(vpio_switch_remove(swname, 0), -EBUSY);
+    /* an invalid magic with live ports: not removed without force either */
+    ar->hdr->ready = VPIO_SW_READY;
+    ar->hdr->magic = 0;
+    assert_int_equal(vpio_port_open(&c, ifname, 0), -EPROTO);
+    assert_int_equal(vpio_switch_remove(swname, 0), -EBUSY);
+    assert_int_equal(vpio_switch_remove(swname, 1), 0);
+    assert_int_not_equal(stat(path, &st1), 0);
+    vpio_port_close(b);
+    vpio_port_close(a);
+}
+
 /* ---- pktgen argument parsing ---- */
 static int parse(struct pktgen_opts *o, char *err, ...)
 {
@@ -1149,6 +1185,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_truncated_arena, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_create, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stale_arena, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_corrupt_header_live_ports, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pktgen_args, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
