@@ -252,7 +252,35 @@ struct vpio_port_stats {
     uint64_t rx_drops;          /* frames for the port dropped: RX ring full / locked */
     uint64_t rx_errs;           /* corruption seen on the port's RX state */
 };
+/* The port's counters as this handle may trust them (vpio_stats_read: they
+ * live in the arena, where any peer can write them): each only moves
+ * forward, and by no more than could have happened since the previous call. */
 int vpio_port_stats(struct vpio_port *p, struct vpio_port_stats *st);
+
+/* ---- Counters written by other processes ----
+ * A reader-side sanitised snapshot. The reader remembers the raw values of
+ * its previous read and what it reported; a new raw value is accepted as
+ * `previous report + (raw - previous raw)` only if that difference is
+ * forward and at most what one port could have counted in the elapsed time
+ * (VPIO_SW_MAX_PPS frames per second plus one batch from every port in
+ * flight; bytes: that many frames of VPIO_SW_MAX_FRAME). Otherwise the
+ * counter keeps its reported value (the change is counted in `refused`) and
+ * the raw value becomes the base for the next read. So a peer that forges a
+ * counter can make it jump backwards never, forwards at most at the bound
+ * rate. VPIO_SW_MAX_PPS is far above what the switch reaches (a full-ring
+ * drop costs a sender one counter add per batch: ~1e8 frames/s here). */
+#define VPIO_SW_MAX_PPS 1000000000ull
+struct vpio_stats_reader {
+    struct vpio_port_stats raw;  /* the arena's values at the previous read */
+    struct vpio_port_stats safe; /* the values reported then */
+    uint64_t ns;                 /* time of the previous read (caller's monotonic ns) */
+    uint64_t refused;            /* counter changes refused: backwards or too fast */
+};
+/* base: the raw (and reported) values at now_ns; NULL = all zero. */
+void vpio_stats_reader_init(struct vpio_stats_reader *r, const struct vpio_port_stats *base,
+                            uint64_t now_ns);
+void vpio_stats_read(struct vpio_stats_reader *r, const struct vpio_port_stats *raw,
+                     uint64_t now_ns, struct vpio_port_stats *out);
 
 /* ---- Switches (for tools) ---- */
 struct vpio_switch_port_info {
@@ -261,7 +289,7 @@ struct vpio_switch_port_info {
     int32_t pid;                 /* owner */
     int alive;                   /* owner process exists */
     uint32_t rx_pending;         /* published frames' slots not yet released */
-    struct vpio_port_stats st;
+    struct vpio_port_stats st;   /* sanitised (vpio_stats_read from zeros at the owner's start) */
 };
 struct vpio_switch_info {
     char name[VPIO_SW_NAME_MAX];

@@ -422,23 +422,6 @@ int vpio_switch_list(char (*names)[VPIO_SW_NAME_MAX], int max)
     return n;
 }
 
-static void read_stats(const struct vpio_sw_port *sp, struct vpio_port_stats *st)
-{
-    st->tx_pkts = __atomic_load_n(&sp->tx_pkts, __ATOMIC_RELAXED);
-    st->tx_bytes = __atomic_load_n(&sp->tx_bytes, __ATOMIC_RELAXED);
-    st->tx_drops = __atomic_load_n(&sp->tx_drops, __ATOMIC_RELAXED);
-    st->tx_errs = __atomic_load_n(&sp->tx_errs, __ATOMIC_RELAXED);
-    st->rx_pkts = __atomic_load_n(&sp->rx_pkts, __ATOMIC_RELAXED);
-    st->rx_bytes = __atomic_load_n(&sp->rx_bytes, __ATOMIC_RELAXED);
-    st->rx_drops = __atomic_load_n(&sp->rx_drops, __ATOMIC_RELAXED);
-    st->rx_errs = __atomic_load_n(&sp->rx_errs, __ATOMIC_RELAXED);
-}
-
-void sw_read_stats(const struct vpio_sw_port *sp, struct vpio_port_stats *st)
-{
-    read_stats(sp, st);
-}
-
 int vpio_switch_info(const char *sw, struct vpio_switch_info *info)
 {
     struct sw_arena a;
@@ -463,7 +446,15 @@ int vpio_switch_info(const char *sw, struct vpio_switch_info *info)
         pi->alive = sw_port_owner_alive(sp);
         pi->rx_pending = vpio_ring_dist(__atomic_load_n(&sp->rx_hwcur, __ATOMIC_RELAXED),
                                         __atomic_load_n(&sp->rx_hwtail, __ATOMIC_RELAXED));
-        read_stats(sp, &pi->st);
+        /* forgeable counters: a reader whose previous read was zeros at
+         * the owner's start (the attach zeroes them after it) */
+        struct vpio_port_stats raw;
+        struct vpio_stats_reader rd;
+        sw_read_stats(sp, &raw);
+        uint64_t now = sw_mono_ns();
+        uint64_t age = sw_owner_age_ns(__atomic_load_n(&sp->pid_start, __ATOMIC_RELAXED));
+        vpio_stats_reader_init(&rd, NULL, now > age ? now - age : 0);
+        vpio_stats_read(&rd, &raw, now, &pi->st);
     }
     /* truncated under us: what we read is zeros, not the switch */
     rc = sw_arena_broken(&a) ? -ENXIO : 0;

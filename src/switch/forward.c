@@ -172,7 +172,8 @@ int sw_lease_settle(struct sw_arena *a, unsigned d, uint64_t now)
         uint32_t st = __atomic_load_n(&e->start, __ATOMIC_RELAXED);
         uint32_t en = __atomic_load_n(&e->end, __ATOMIC_RELAXED);
         if (__atomic_load_n(&e->id, __ATOMIC_RELAXED) != first || st != tail ||
-            en >= VPIO_SW_RING_SLOTS || en == st || vpio_ring_dist(tail, en) > vpio_ring_dist(tail, resv)) {
+            en >= VPIO_SW_RING_SLOTS || en == st ||
+            vpio_ring_dist(tail, en) > vpio_ring_dist(tail, resv)) {
             /* inconsistent: keep what is published, forget the rest */
             __atomic_fetch_add(&dp->rx_errs, 1, __ATOMIC_RELAXED);
             __atomic_store_n(&dp->rx_resv, tail, __ATOMIC_RELAXED);
@@ -295,7 +296,8 @@ static void deliver(struct vpio_port *p, const struct vpio_pkt *pkts, unsigned d
             }
     }
     uint32_t start = resv, end = (resv + nslots) & SW_RING_MASK;
-    if (nsel && nslots <= SMALL_SLOTS && id == __atomic_load_n(&dp->lease_first, __ATOMIC_RELAXED)) {
+    if (nsel && nslots <= SMALL_SLOTS &&
+        id == __atomic_load_n(&dp->lease_first, __ATOMIC_RELAXED)) {
         /* A tiny group and nobody else copying: copy under the lock and
          * publish at once (shorter than a second lock round trip). Nothing
          * is visible before the two stores, so a sender dying here leaves

@@ -141,6 +141,8 @@ int vpio_port_open(struct vpio_port **out, const char *ifname, unsigned flags)
     p->rx_hwcur = 0;
     p->rx_hwtail = 0;
     p->last_reap_ms = sw_now_ms();
+    pthread_mutex_init(&p->stats_mu, NULL);
+    vpio_stats_reader_init(&p->stats_rd, NULL, sw_mono_ns()); /* zeroed above */
     snprintf(p->ifname, sizeof p->ifname, "%s:%s", sw, pname);
     rc = 0;
 unlock:
@@ -178,6 +180,7 @@ void vpio_port_close(struct vpio_port *p)
     if (pl)
         sw_unlock(&a->hdr->port_lock);
     sw_arena_close(a);
+    pthread_mutex_destroy(&p->stats_mu);
     free(p);
 }
 
@@ -527,6 +530,10 @@ int vpio_port_stats(struct vpio_port *p, struct vpio_port_stats *st)
         st->tx_errs = st->rx_errs = p->refused;
         return -ENXIO;
     }
-    sw_read_stats(p->sp, st);
+    struct vpio_port_stats raw;
+    sw_read_stats(p->sp, &raw);
+    pthread_mutex_lock(&p->stats_mu);
+    vpio_stats_read(&p->stats_rd, &raw, sw_mono_ns(), st);
+    pthread_mutex_unlock(&p->stats_mu);
     return 0;
 }

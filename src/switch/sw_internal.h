@@ -6,6 +6,7 @@
 
 #include <stdint.h>
 #include <stddef.h>
+#include <pthread.h>
 
 #include "vpio/switch.h"
 
@@ -139,6 +140,8 @@ struct vpio_port {
     uint64_t refused;     /* calls refused because the arena is broken (guard.c) */
     uint64_t rx_too_long; /* frames recv_batch dropped: longer than the caller's buffer */
     uint64_t last_src_key, last_learn_ms;
+    pthread_mutex_t stats_mu;          /* vpio_port_stats may be called from any thread */
+    struct vpio_stats_reader stats_rd; /* this handle's view of its counters (under stats_mu) */
     uint64_t stuck_until_ms[VPIO_SW_MAX_PORTS]; /* RX lock not obtained: skip until */
     /* forwarding scratch (one batch) */
     uint16_t dst[VPIO_SW_BATCH];
@@ -218,7 +221,11 @@ extern void (*sw_lease_hook)(struct vpio_port *p, unsigned dst);
 extern unsigned long sw_lease_overtaken;
 
 /* Forward one batch (n <= VPIO_SW_BATCH) from port p (forward.c). */
+/* Counters (stats.c): the raw shared values (forgeable: see
+ * vpio_stats_read), the clock, an owner's age from its start time. */
 void sw_read_stats(const struct vpio_sw_port *sp, struct vpio_port_stats *st);
+uint64_t sw_mono_ns(void);
+uint64_t sw_owner_age_ns(uint64_t pid_start);
 unsigned sw_forward(struct vpio_port *p, const struct vpio_pkt *pkts, unsigned n);
 
 #endif
