@@ -317,8 +317,7 @@ int vpio_port_rxsync(struct vpio_port *p)
     }
     /* new frames: published tail must lie in [hwtail, hwcur - 1] */
     uint32_t t = __atomic_load_n(&sp->rx_hwtail, __ATOMIC_ACQUIRE);
-    if (t >= VPIO_SW_RING_SLOTS ||
-        vpio_ring_dist(hwtail, t) > vpio_ring_dist(hwtail, (hwcur - 1) & SW_RING_MASK))
+    if (t >= VPIO_SW_RING_SLOTS || vpio_ring_dist(hwtail, t) > sw_ring_space(hwcur, hwtail))
         rx_resync(p);
     else
         p->rx_hwtail = hwtail = t;

@@ -126,6 +126,14 @@ static inline uint8_t *sw_buf(const struct sw_arena *a, unsigned port, unsigned 
     return a->base + SW_BUFS_OFS + idx * VPIO_SW_BUF_SIZE;
 }
 
+/* Slots of an RX ring the switch may still fill from `from` (the published
+ * tail, or the reservation index) up to the owner's released index hwcur,
+ * one slot kept empty: (hwcur - 1 - from) mod N. */
+static inline uint32_t sw_ring_space(uint32_t hwcur, uint32_t from)
+{
+    return (hwcur + VPIO_SW_RING_SLOTS - 1 - from) & SW_RING_MASK;
+}
+
 struct vpio_port {
     struct sw_arena a;
     int id;
