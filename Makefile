@@ -26,6 +26,12 @@ CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-re
 LDFLAGS += -fsanitize=address,undefined
 endif
 
+# SAN=thread: ThreadSanitizer (make tsan-stress).
+ifeq ($(SAN),thread)
+CFLAGS  += -fsanitize=thread -fno-omit-frame-pointer -Wno-tsan # fences: not modelled by TSan
+LDFLAGS += -fsanitize=thread
+endif
+
 LIB_SRCS  := $(sort $(wildcard src/vmm/*.c src/dev/*.c src/net/*.c src/switch/*.c))
 CLI_SRCS  := $(sort $(wildcard src/cli/*.c))
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
@@ -48,7 +54,7 @@ SAN_INTEGRATION_PATTERNS := vpio_% switch_% qemu_switch% vhost_user_% uplink_%
 SAN_INTEGRATION := $(filter $(SAN_INTEGRATION_PATTERNS),$(INTEGRATION_SCRIPTS))
 SAN_BUILD := build/san
 
-.PHONY: all test check fuzz fuzz-build fuzz-run bench clean unit guest format print-san-integration
+.PHONY: all test check fuzz fuzz-build fuzz-run bench clean unit guest format print-san-integration tsan-stress
 all: $(BUILD)/vpio guest
 
 $(BUILD)/%.o: %.c
@@ -81,6 +87,12 @@ check:
 	$(MAKE) BUILD=$(SAN_BUILD) SAN=1 OPT=-O1 all unit
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  INTEGRATION_ONLY="$(SAN_INTEGRATION)" BUILD=$(SAN_BUILD) tests/run.sh
+
+# The switch's concurrent-peer stress test under ThreadSanitizer (not part
+# of scripts/test.sh: see docs/switch.md, "Stress test").
+tsan-stress:
+	$(MAKE) BUILD=build/tsan SAN=thread OPT=-O1 build/tsan/tests/test_switch_stress
+	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 build/tsan/tests/test_switch_stress
 
 print-san-integration:
 	@echo $(SAN_INTEGRATION)
