@@ -54,7 +54,7 @@ SAN_INTEGRATION_PATTERNS := vpio_% switch_% qemu_switch% vhost_user_% uplink_%
 SAN_INTEGRATION := $(filter $(SAN_INTEGRATION_PATTERNS),$(INTEGRATION_SCRIPTS))
 SAN_BUILD := build/san
 
-.PHONY: all test check fuzz fuzz-build fuzz-run bench clean unit guest format print-san-integration tsan-stress
+.PHONY: all test check fuzz fuzz-build fuzz-run bench clean unit guest format print-san-integration tsan-stress coverage
 all: $(BUILD)/vpio guest
 
 $(BUILD)/%.o: %.c
@@ -93,6 +93,14 @@ check:
 tsan-stress:
 	$(MAKE) BUILD=build/tsan SAN=thread OPT=-O1 build/tsan/tests/test_switch_stress
 	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 build/tsan/tests/test_switch_stress
+
+# Line/function coverage of one fuzz target from a fresh run (clang
+# source-based coverage; scripts/coverage.sh says how):
+#   make coverage COVERAGE_TARGET=fuzz_guest_net COVERAGE_SECONDS=60
+COVERAGE_TARGET ?= fuzz_guest_net
+COVERAGE_SECONDS ?= 60
+coverage:
+	scripts/coverage.sh $(COVERAGE_TARGET) $(COVERAGE_SECONDS)
 
 print-san-integration:
 	@echo $(SAN_INTEGRATION)
