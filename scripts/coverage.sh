@@ -3,7 +3,9 @@
 # meant to reach, from a fresh run:
 #   scripts/coverage.sh TARGET [SECONDS [SOURCES...]]
 #     TARGET    a name in tests/fuzz (fuzz_guest_net), or a path to a target's .c
-#               (e.g. an older version: git show REV:tests/fuzz/fuzz_x.c >/tmp/x.c)
+#               (e.g. an older version: git show REV:tests/fuzz/fuzz_x.c >/tmp/x.c),
+#               or a cmocka test tests/unit/test_*.c: built the same way and run
+#               once (SECONDS ignored), the profiles of its forked children merged
 #     SECONDS   fuzzing time (default 60)
 #     SOURCES   the files to report (default: by target, e.g. guest/net/*.c for
 #               fuzz_guest_net, src/switch/*.c for fuzz_arena)
@@ -27,6 +29,25 @@ else
     src=tests/fuzz/$name.c
 fi
 [ -f "$src" ] || { echo "coverage: no $src" >&2; exit 2; }
+if [ "${src#tests/unit/}" != "$src" ]; then
+    [ $# -gt 0 ] && sources=("$@") || sources=(src/switch/*.c)
+    work=build/coverage/$name
+    rm -rf "$work"
+    mkdir -p "$work"
+    # shellcheck disable=SC2046
+    "${CC:-clang}" -std=c11 -D_GNU_SOURCE -g -O1 -Iinclude -Isrc -Itests/unit -pthread \
+        -fprofile-instr-generate -fcoverage-mapping -o "$work/bin" "$src" \
+        $(ls src/vmm/*.c src/dev/*.c src/net/*.c src/switch/*.c src/cli/*.c | grep -v '^src/cli/main.c$') \
+        -lcmocka -lpthread -lpcap
+    LLVM_PROFILE_FILE="$work/%p.profraw" "$work/bin" >"$work/run.log" 2>&1 || {
+        echo "coverage: the test failed (log: $work/run.log)" >&2; exit 1; }
+    "${PROFDATA:-llvm-profdata}" merge -sparse -o "$work/run.profdata" "$work"/*.profraw
+    "${COV:-llvm-cov}" report "$work/bin" -instr-profile="$work/run.profdata" "${sources[@]}" | tee "$work/report.txt"
+    awk -v t="$name" '/^TOTAL/ { fn = $5; fm = $6; ln = $8; lm = $9
+        printf "COVERAGE target=%s lines=%d/%d (%.1f%%) functions=%d/%d (%.1f%%)\n",
+            t, ln - lm, ln, 100 * (ln - lm) / ln, fn - fm, fn, 100 * (fn - fm) / fn }' "$work/report.txt"
+    exit 0
+fi
 # the seeds of the target's base name (fuzz_guest_net for fuzz_guest_net_old)
 base=$(basename "$src" .c)
 case "$base" in fuzz_guest_net*) base=fuzz_guest_net ;; fuzz_arena*) base=fuzz_arena ;; esac
