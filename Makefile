@@ -2,8 +2,10 @@
 #
 #   make            host binaries (build/vpio) and the guest kernel (build/guest.elf)
 #   make test       unit + integration tests, prints "N passed, N failed, N skipped"
-#   make check      the same tests built with AddressSanitizer + UBSan
+#   make check      unit tests and the SAN_INTEGRATION scripts built with
+#                   AddressSanitizer + UBSan (in build/san)
 #   make fuzz       build the libFuzzer targets and run each for FUZZ_SECONDS
+#                   (same as make fuzz-run)
 #   make bench      the benchmark table (vpio bench)
 #   make clean
 #
@@ -24,6 +26,12 @@ CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-re
 LDFLAGS += -fsanitize=address,undefined
 endif
 
+# SAN=thread: ThreadSanitizer (make tsan-stress).
+ifeq ($(SAN),thread)
+CFLAGS  += -fsanitize=thread -fno-omit-frame-pointer -Wno-tsan # fences: not modelled by TSan
+LDFLAGS += -fsanitize=thread
+endif
+
 LIB_SRCS  := $(sort $(wildcard src/vmm/*.c src/dev/*.c src/net/*.c src/switch/*.c))
 CLI_SRCS  := $(sort $(wildcard src/cli/*.c))
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
@@ -34,7 +42,19 @@ CLI_OBJS  := $(CLI_SRCS:%.c=$(BUILD)/%.o)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 
-.PHONY: all test check fuzz fuzz-build bench clean unit guest format
+# Integration scripts (tests/integration/*.sh; shared libraries live in
+# tests/integration/lib/ and are never run) are named by what they boot and
+# through what: vpio_* (VMs under vpio's VMM), qemu_* (QEMU guests),
+# switch_* (host only), vhost_user_*, uplink_* (vpio's port processes).
+# The sanitizer pass runs those whose host side is vpio's own code: every
+# script matching SAN_INTEGRATION_PATTERNS (qemu_switch*: QEMU guests
+# through vpio's switch and qemu-port). A new script joins by its name.
+INTEGRATION_SCRIPTS := $(sort $(basename $(notdir $(wildcard tests/integration/*.sh))))
+SAN_INTEGRATION_PATTERNS := vpio_% switch_% qemu_switch% vhost_user_% uplink_%
+SAN_INTEGRATION := $(filter $(SAN_INTEGRATION_PATTERNS),$(INTEGRATION_SCRIPTS))
+SAN_BUILD := build/san
+
+.PHONY: all test check fuzz fuzz-build fuzz-run bench clean unit guest format print-san-integration tsan-stress coverage
 all: $(BUILD)/vpio guest
 
 $(BUILD)/%.o: %.c
@@ -64,25 +84,64 @@ test: all unit
 	@BUILD=$(BUILD) tests/run.sh
 
 check:
-	$(MAKE) BUILD=build/san SAN=1 OPT=-O1 test
+	$(MAKE) BUILD=$(SAN_BUILD) SAN=1 OPT=-O1 all unit
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  INTEGRATION_ONLY="$(SAN_INTEGRATION)" BUILD=$(SAN_BUILD) tests/run.sh
+
+# The switch's concurrent-peer stress test under ThreadSanitizer (not part
+# of scripts/test.sh: see docs/switch.md, "Stress test").
+tsan-stress:
+	$(MAKE) BUILD=build/tsan SAN=thread OPT=-O1 build/tsan/tests/test_switch_stress
+	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 build/tsan/tests/test_switch_stress
+
+# Line/function coverage of one fuzz target from a fresh run (clang
+# source-based coverage; scripts/coverage.sh says how):
+#   make coverage COVERAGE_TARGET=fuzz_guest_net COVERAGE_SECONDS=60
+COVERAGE_TARGET ?= fuzz_guest_net
+COVERAGE_SECONDS ?= 60
+coverage:
+	scripts/coverage.sh $(COVERAGE_TARGET) $(COVERAGE_SECONDS)
+
+print-san-integration:
+	@echo $(SAN_INTEGRATION)
 
 # libFuzzer targets: clang, ASan + UBSan, linked with the library sources.
+# Objects in $(BUILD)/fuzz/obj (shared by every target), with -MMD deps: a
+# target rebuilds when a header (or a .c file it #includes) changes.
 FUZZ_CC    ?= clang
 FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Iinclude -Isrc -pthread \
               -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(filter-out src/cli/main.c,$(CLI_SRCS))
+FUZZ_OBJ      := $(BUILD)/fuzz/obj
+FUZZ_LIB_OBJS := $(patsubst %.c,$(FUZZ_OBJ)/%.o,$(LIB_SRCS) $(filter-out src/cli/main.c,$(CLI_SRCS)))
+FUZZ_MAIN_OBJS := $(FUZZ_SRCS:%.c=$(FUZZ_OBJ)/%.o)
+$(FUZZ_OBJ)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -MMD -MP -c $< -o $@
+$(FUZZ_BINS): $(BUILD)/fuzz/%: $(FUZZ_OBJ)/tests/fuzz/%.o $(FUZZ_LIB_OBJS)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $^ $(LDLIBS)
 
 fuzz-build: $(FUZZ_BINS)
 
-fuzz: $(FUZZ_BINS)
-	@set -e; for f in $(FUZZ_BINS); do \
-	  n=$$(basename $$f); mkdir -p $(BUILD)/fuzz/corpus-$$n; \
+# Runs every target for FUZZ_SECONDS on its corpus (+ seeds), prints
+# "PASS fuzz/NAME (N runs)" or "FAIL fuzz/NAME" with the log's tail, and
+# writes "passed failed 0" to $(BUILD)/fuzz/fuzz-summary (scripts/test.sh
+# adds it to its total). Fails if any target failed.
+fuzz-run: $(FUZZ_BINS)
+	@p=0; f=0; for t in $(FUZZ_BINS); do \
+	  n=$$(basename $$t); mkdir -p $(BUILD)/fuzz/corpus-$$n; \
 	  seeds=; [ -d tests/fuzz/seeds/$$n ] && seeds=tests/fuzz/seeds/$$n; \
-	  echo "fuzz: $$n for $(FUZZ_SECONDS)s"; \
-	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $(BUILD)/fuzz/corpus-$$n $$seeds 2>&1 | tail -n 4; \
-	done
+	  if $$t -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -print_final_stats=1 \
+	       $(BUILD)/fuzz/corpus-$$n $$seeds >$(BUILD)/fuzz/$$n.log 2>&1; then \
+	    echo "PASS fuzz/$$n ($$(sed -n 's/^stat::number_of_executed_units: *//p' $(BUILD)/fuzz/$$n.log) runs)"; \
+	    p=$$((p + 1)); \
+	  else \
+	    echo "FAIL fuzz/$$n (log: $(BUILD)/fuzz/$$n.log)"; tail -n 40 $(BUILD)/fuzz/$$n.log; \
+	    f=$$((f + 1)); \
+	  fi; \
+	done; echo "$$p $$f 0" >$(BUILD)/fuzz/fuzz-summary; [ $$f -eq 0 ]
+
+fuzz: fuzz-run
 
 bench: all
 	$(BUILD)/vpio bench
@@ -93,4 +152,4 @@ format:
 clean:
 	rm -rf build
 
--include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(UNIT_BINS:=.d)
+-include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(UNIT_BINS:=.d) $(FUZZ_LIB_OBJS:.o=.d) $(FUZZ_MAIN_OBJS:.o=.d)

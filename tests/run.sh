@@ -36,13 +36,14 @@ for t in "$BUILD"/tests/test_*; do
     fi
 done
 
-# INTEGRATION_ONLY="a b": run only these scripts (the sanitizer pass runs
-# just the ones whose host side is vpio's own code; the guest-only QEMU
-# tests would repeat the first pass unchanged).
+# INTEGRATION_ONLY="a b": run only these scripts (`make check` passes the
+# Makefile's SAN_INTEGRATION: the ones whose host side is vpio's own code).
+# Shared libraries live in tests/integration/lib/ and are not tests; a
+# *lib.sh left at the top level is not run either.
 for s in tests/integration/*.sh; do
     [ -f "$s" ] || continue
     name=$(basename "$s" .sh)
-    [ "$name" = lib ] && continue
+    case "$name" in lib | *_lib) continue ;; esac
     if [ -n "${INTEGRATION_ONLY:-}" ] && ! printf ' %s ' "$INTEGRATION_ONLY" | grep -q " $name "; then
         continue
     fi

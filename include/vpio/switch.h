@@ -160,7 +160,12 @@ struct vpio_port; /* process-local handle */
 
 /* Attach to port "switch:port", creating the switch arena if needed. The
  * port name must not be in use by a live process (-EBUSY); a port whose
- * owner died is taken over. flags: 0 (reserved). */
+ * owner died (exited, killed and not yet reaped, or its pid recycled) is
+ * taken over. An invalid header is -EPROTO. A header that never becomes
+ * ready (a creator that died before publishing it) is replaced by a new
+ * switch, unless a port of the old file still has a live owner: then
+ * -EUCLEAN (the switch is corrupt and in use; vpio_switch_strerror says
+ * so, `vpio switch rm -f NAME` removes it). flags: 0 (reserved). */
 int vpio_port_open(struct vpio_port **out, const char *ifname, unsigned flags);
 /* The one check of a port name, the same vpio_port_open applies (no I/O):
  * "switch:port", each part 1..VPIO_SW_NAME_MAX-1 of [A-Za-z0-9_.-], neither
@@ -251,7 +256,35 @@ struct vpio_port_stats {
     uint64_t rx_drops;          /* frames for the port dropped: RX ring full / locked */
     uint64_t rx_errs;           /* corruption seen on the port's RX state */
 };
+/* The port's counters as this handle may trust them (vpio_stats_read: they
+ * live in the arena, where any peer can write them): each only moves
+ * forward, and by no more than could have happened since the previous call. */
 int vpio_port_stats(struct vpio_port *p, struct vpio_port_stats *st);
+
+/* ---- Counters written by other processes ----
+ * A reader-side sanitised snapshot. The reader remembers the raw values of
+ * its previous read and what it reported; a new raw value is accepted as
+ * `previous report + (raw - previous raw)` only if that difference is
+ * forward and at most what one port could have counted in the elapsed time
+ * (VPIO_SW_MAX_PPS frames per second plus one batch from every port in
+ * flight; bytes: that many frames of VPIO_SW_MAX_FRAME). Otherwise the
+ * counter keeps its reported value (the change is counted in `refused`) and
+ * the raw value becomes the base for the next read. So a peer that forges a
+ * counter can make it jump backwards never, forwards at most at the bound
+ * rate. VPIO_SW_MAX_PPS is far above what the switch reaches (a full-ring
+ * drop costs a sender one counter add per batch: ~1e8 frames/s here). */
+#define VPIO_SW_MAX_PPS 1000000000ull
+struct vpio_stats_reader {
+    struct vpio_port_stats raw;  /* the arena's values at the previous read */
+    struct vpio_port_stats safe; /* the values reported then */
+    uint64_t ns;                 /* time of the previous read (caller's monotonic ns) */
+    uint64_t refused;            /* counter changes refused: backwards or too fast */
+};
+/* base: the raw (and reported) values at now_ns; NULL = all zero. */
+void vpio_stats_reader_init(struct vpio_stats_reader *r, const struct vpio_port_stats *base,
+                            uint64_t now_ns);
+void vpio_stats_read(struct vpio_stats_reader *r, const struct vpio_port_stats *raw,
+                     uint64_t now_ns, struct vpio_port_stats *out);
 
 /* ---- Switches (for tools) ---- */
 struct vpio_switch_port_info {
@@ -260,7 +293,7 @@ struct vpio_switch_port_info {
     int32_t pid;                 /* owner */
     int alive;                   /* owner process exists */
     uint32_t rx_pending;         /* published frames' slots not yet released */
-    struct vpio_port_stats st;
+    struct vpio_port_stats st;   /* sanitised (vpio_stats_read from zeros at the owner's start) */
 };
 struct vpio_switch_info {
     char name[VPIO_SW_NAME_MAX];
@@ -279,8 +312,13 @@ int vpio_switch_list(char (*names)[VPIO_SW_NAME_MAX], int max);
  * arena. */
 int vpio_switch_info(const char *sw, struct vpio_switch_info *info);
 /* Remove a switch's arena. Refused with -EBUSY while a port has a live owner
- * unless force. Processes still attached keep their mapping. */
+ * (also when the header is corrupt: the port records are read at this
+ * build's offsets) unless force. Processes still attached keep their
+ * mapping. */
 int vpio_switch_remove(const char *sw, int force);
+/* strerror() for the errors of this API, with the switch's own meaning of
+ * -EUCLEAN and -EPROTO. */
+const char *vpio_switch_strerror(int err);
 
 #ifdef __cplusplus
 }

@@ -278,7 +278,8 @@ int cmd_pktgen(int argc, char **argv)
     struct vpio_port *p;
     rc = vpio_port_open(&p, o.ifname, 0);
     if (rc < 0) {
-        fprintf(stderr, "vpio pktgen: cannot open port %s: %s\n", o.ifname, strerror(-rc));
+        fprintf(stderr, "vpio pktgen: cannot open port %s: %s\n", o.ifname,
+                vpio_switch_strerror(rc));
         return 1;
     }
     if (!o.src_set) {

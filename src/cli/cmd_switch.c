@@ -45,6 +45,14 @@ static int show(const char *name, int brief)
     return 0;
 }
 
+/* A command-line error: one line saying what is wrong, exit status 2. */
+static int usage_error(const char *what, const char *arg)
+{
+    fprintf(stderr, "vpio switch: %s%s%s%s (see vpio switch --help)\n", what, arg ? " '" : "",
+            arg ? arg : "", arg ? "'" : "");
+    return 2;
+}
+
 int cmd_switch(int argc, char **argv)
 {
     if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
@@ -52,10 +60,8 @@ int cmd_switch(int argc, char **argv)
         return 0;
     }
     if (argc < 2 || !strcmp(argv[1], "list")) {
-        if (argc > 2) {
-            fputs(usage_text, stderr);
-            return 2;
-        }
+        if (argc > 2)
+            return usage_error("list: unexpected argument", argv[2]);
         char names[64][VPIO_SW_NAME_MAX];
         int n = vpio_switch_list(names, 64);
         if (n < 0) {
@@ -69,10 +75,12 @@ int cmd_switch(int argc, char **argv)
         return 0;
     }
     if (!strcmp(argv[1], "show")) {
-        if (argc != 3) {
-            fputs(usage_text, stderr);
-            return 2;
-        }
+        if (argc < 3)
+            return usage_error("show: missing switch NAME", NULL);
+        if (argc > 3)
+            return usage_error("show: unexpected argument", argv[3]);
+        if (argv[2][0] == '-')
+            return usage_error("show: unknown option", argv[2]);
         int rc = show(argv[2], 0);
         if (rc == -ENOENT)
             fprintf(stderr, "vpio switch: no switch '%s'\n", argv[2]);
@@ -84,10 +92,12 @@ int cmd_switch(int argc, char **argv)
             force = 1;
             i++;
         }
-        if (i != argc - 1) {
-            fputs(usage_text, stderr);
-            return 2;
-        }
+        if (i < argc && argv[i][0] == '-')
+            return usage_error("rm: unknown option", argv[i]);
+        if (i >= argc)
+            return usage_error("rm: missing switch NAME", NULL);
+        if (i + 1 < argc)
+            return usage_error("rm: unexpected argument", argv[i + 1]);
         int rc = vpio_switch_remove(argv[i], force);
         if (rc == -EBUSY) {
             fprintf(stderr, "vpio switch: '%s' has live ports (use -f to remove anyway)\n",
@@ -101,7 +111,5 @@ int cmd_switch(int argc, char **argv)
         printf("removed %s\n", argv[i]);
         return 0;
     }
-    fprintf(stderr, "vpio switch: unknown subcommand '%s'\n", argv[1]);
-    fputs(usage_text, stderr);
-    return 2;
+    return usage_error("unknown subcommand", argv[1]);
 }

@@ -16,6 +16,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -31,13 +32,74 @@ _Static_assert(sizeof(struct vpio_sw_port) == 384 + SW_LEASES * 32, "port record
 _Static_assert(sizeof(struct vpio_ring) % 64 == 0, "ring layout");
 _Static_assert((VPIO_SW_RING_SLOTS & (VPIO_SW_RING_SLOTS - 1)) == 0, "ring size power of 2");
 
+/* State (field 3) and start time (field 22, clock ticks since boot) of a
+ * process or thread from /proc/PID/stat. The command name (field 2) may hold
+ * spaces and parentheses: fields are counted from the last ')'. Returns 0,
+ * or -1 if the file cannot be read or parsed. */
+static int proc_stat(int32_t pid, char *state, uint64_t *start)
+{
+    char path[40], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return -1;
+    buf[n] = 0;
+    char *c = strrchr(buf, ')');
+    if (!c || c[1] != ' ' || !c[2])
+        return -1;
+    *state = c[2];
+    /* c + 2 is field 3; field 22 is 19 blanks further */
+    char *f = c + 2;
+    for (int k = 0; k < 19; k++) {
+        f = strchr(f, ' ');
+        if (!f)
+            return -1;
+        f++;
+    }
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(f, &end, 10);
+    if (errno || end == f)
+        return -1;
+    *start = v;
+    return 0;
+}
+
+uint64_t sw_pid_start(int32_t pid)
+{
+    char st;
+    uint64_t start;
+    return pid > 0 && proc_stat(pid, &st, &start) == 0 ? start : 0;
+}
+
+/* kill(pid, 0) first (cheap, and the answer where /proc is hidden); a
+ * zombie (killed, not yet reaped by its parent) or a dying process is dead
+ * although kill() still finds it. */
 int sw_pid_alive(int32_t pid)
 {
-    if (pid <= 0)
+    return sw_owner_alive(pid, 0);
+}
+
+static int pid_exists(int32_t pid)
+{
+    return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
+}
+
+int sw_owner_alive(int32_t pid, uint64_t start)
+{
+    if (!pid_exists(pid))
         return 0;
-    if (kill(pid, 0) == 0)
-        return 1;
-    return errno == EPERM;
+    char st;
+    uint64_t t;
+    if (proc_stat(pid, &st, &t) < 0)
+        return 1; /* exists, /proc does not tell more */
+    if (st == 'Z' || st == 'X' || st == 'x')
+        return 0;
+    return !start || t == start; /* another start time: a recycled pid */
 }
 
 /* The cached thread id must not survive fork(): the child's thread would
@@ -73,16 +135,20 @@ int sw_lock(uint32_t *w, unsigned max_wait_us)
         if (__atomic_compare_exchange_n(w, &cur, me, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
             return 0;
         if ((spin & 63) == 63) {
-            /* Holder dead (or garbage, or "us": we never nest)? take over. */
-            if (cur == me || (int32_t)cur <= 0 || !sw_pid_alive((int32_t)cur)) {
+            /* Holder dead (or garbage, or "us": we never nest)? take over.
+             * kill() at every check; /proc (a zombie holder) once we have
+             * waited 1 ms, so a busy lock costs no file reads. */
+            uint64_t now = vpio_now_ns() / 1000u;
+            int first = !start;
+            if (first)
+                start = now;
+            if (cur == me || (int32_t)cur <= 0 || !pid_exists((int32_t)cur) ||
+                (now - start >= 1000 && !sw_pid_alive((int32_t)cur))) {
                 if (__atomic_compare_exchange_n(w, &cur, me, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
                     return 1;
                 continue;
             }
-            uint64_t now = vpio_now_ns() / 1000u;
-            if (!start)
-                start = now;
-            else if (now - start >= max_wait_us)
+            if (!first && now - start >= max_wait_us)
                 return -ETIMEDOUT;
             sched_yield();
         } else {
@@ -169,6 +235,17 @@ static int map_fd(struct sw_arena *a, int fd)
     return 0;
 }
 
+/* Ports of a mapped arena (header valid or not: the layout is this build's
+ * constants) whose owner is alive. */
+static unsigned live_owners(const struct sw_arena *a)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < VPIO_SW_MAX_PORTS; i++)
+        n += __atomic_load_n(&a->ports[i].state, __ATOMIC_ACQUIRE) != SW_PORT_FREE &&
+             sw_port_owner_alive(&a->ports[i]);
+    return n;
+}
+
 /* Wait (bounded) for a peer-created arena to be sized and published. */
 static int wait_ready(struct sw_arena *a, int fd, const char *path)
 {
@@ -191,6 +268,11 @@ static int wait_ready(struct sw_arena *a, int fd, const char *path)
             int32_t creator = a->base ? a->hdr->creator_pid : 0;
             if (a->base && creator > 0 && sw_pid_alive(creator) && creator != getpid())
                 return -ETIMEDOUT;
+            /* Or a header corrupted under live ports: recreating it would
+             * split the switch (they keep the old file). Refuse; `vpio
+             * switch rm -f` is the way out. */
+            if (a->base && !sw_arena_broken(a) && live_owners(a))
+                return -EUCLEAN;
             struct stat st2;
             char full[PATH_MAX];
             snprintf(full, sizeof full, "/dev/shm%s", path);
@@ -288,14 +370,15 @@ void sw_reap(struct sw_arena *a, int wait_ms)
     for (unsigned i = 0; i < VPIO_SW_MAX_PORTS; i++) {
         struct vpio_sw_port *sp = &a->ports[i];
         uint32_t st = __atomic_load_n(&sp->state, __ATOMIC_ACQUIRE);
-        if (st != SW_PORT_FREE && !sw_pid_alive(__atomic_load_n(&sp->pid, __ATOMIC_RELAXED)))
+        if (st != SW_PORT_FREE && !sw_port_owner_alive(sp))
             dead[nd++] = (int)i;
     }
     if (!nd || sw_lock(&a->hdr->port_lock, (unsigned)wait_ms * 1000u) < 0)
         return;
     for (int k = 0; k < nd; k++) {
         struct vpio_sw_port *sp = &a->ports[dead[k]];
-        if (__atomic_load_n(&sp->state, __ATOMIC_ACQUIRE) == SW_PORT_FREE || sw_pid_alive(sp->pid))
+        if (__atomic_load_n(&sp->state, __ATOMIC_ACQUIRE) == SW_PORT_FREE ||
+            sw_port_owner_alive(sp))
             continue;
         int locked = sw_lock(&sp->rx_lock, 20000) >= 0;
         __atomic_store_n(&sp->state, SW_PORT_FREE, __ATOMIC_RELEASE);
@@ -333,23 +416,6 @@ int vpio_switch_list(char (*names)[VPIO_SW_NAME_MAX], int max)
     return n;
 }
 
-static void read_stats(const struct vpio_sw_port *sp, struct vpio_port_stats *st)
-{
-    st->tx_pkts = __atomic_load_n(&sp->tx_pkts, __ATOMIC_RELAXED);
-    st->tx_bytes = __atomic_load_n(&sp->tx_bytes, __ATOMIC_RELAXED);
-    st->tx_drops = __atomic_load_n(&sp->tx_drops, __ATOMIC_RELAXED);
-    st->tx_errs = __atomic_load_n(&sp->tx_errs, __ATOMIC_RELAXED);
-    st->rx_pkts = __atomic_load_n(&sp->rx_pkts, __ATOMIC_RELAXED);
-    st->rx_bytes = __atomic_load_n(&sp->rx_bytes, __ATOMIC_RELAXED);
-    st->rx_drops = __atomic_load_n(&sp->rx_drops, __ATOMIC_RELAXED);
-    st->rx_errs = __atomic_load_n(&sp->rx_errs, __ATOMIC_RELAXED);
-}
-
-void sw_read_stats(const struct vpio_sw_port *sp, struct vpio_port_stats *st)
-{
-    read_stats(sp, st);
-}
-
 int vpio_switch_info(const char *sw, struct vpio_switch_info *info)
 {
     struct sw_arena a;
@@ -371,15 +437,44 @@ int vpio_switch_info(const char *sw, struct vpio_switch_info *info)
         memcpy(pi->name, sp->name, VPIO_SW_NAME_MAX);
         pi->name[VPIO_SW_NAME_MAX - 1] = 0;
         pi->pid = sp->pid;
-        pi->alive = sw_pid_alive(pi->pid);
+        pi->alive = sw_port_owner_alive(sp);
         pi->rx_pending = vpio_ring_dist(__atomic_load_n(&sp->rx_hwcur, __ATOMIC_RELAXED),
                                         __atomic_load_n(&sp->rx_hwtail, __ATOMIC_RELAXED));
-        read_stats(sp, &pi->st);
+        /* forgeable counters: a reader whose previous read was zeros at
+         * the owner's start (the attach zeroes them after it) */
+        struct vpio_port_stats raw;
+        struct vpio_stats_reader rd;
+        sw_read_stats(sp, &raw);
+        uint64_t now = sw_mono_ns();
+        uint64_t age = sw_owner_age_ns(__atomic_load_n(&sp->pid_start, __ATOMIC_RELAXED));
+        vpio_stats_reader_init(&rd, NULL, now > age ? now - age : 0);
+        vpio_stats_read(&rd, &raw, now, &pi->st);
     }
     /* truncated under us: what we read is zeros, not the switch */
     rc = sw_arena_broken(&a) ? -ENXIO : 0;
     sw_arena_close(&a);
     return rc;
+}
+
+/* Whether the file at shm path has a port with a live owner, whatever its
+ * header says (0 if it cannot be mapped in full). */
+static int switch_file_in_use(const char *path)
+{
+    int fd = shm_open(path, O_RDWR | O_CLOEXEC, 0);
+    if (fd < 0)
+        return 0;
+    struct stat st;
+    struct sw_arena a;
+    memset(&a, 0, sizeof a);
+    a.guard = -1;
+    int used = 0;
+    if (fstat(fd, &st) == 0 && (uint64_t)st.st_size >= SW_ARENA_SIZE && map_fd(&a, fd) == 0) {
+        used = live_owners(&a) > 0 && !sw_arena_broken(&a);
+        sw_guard_del(a.guard);
+        munmap(a.base, a.size);
+    }
+    close(fd);
+    return used;
 }
 
 int vpio_switch_remove(const char *sw, int force)
@@ -396,8 +491,22 @@ int vpio_switch_remove(const char *sw, int force)
         for (unsigned i = 0; i < info.nports; i++)
             if (info.port[i].alive)
                 return -EBUSY;
-    /* rc < 0 other than ENOENT: not a valid arena (stale, foreign): remove */
+    /* rc < 0 other than ENOENT: not a valid arena (stale, foreign, a
+     * corrupted header): removed unless its port records, read at this
+     * build's offsets, name a live owner */
+    if (rc < 0 && !force && switch_file_in_use(path))
+        return -EBUSY;
     if (shm_unlink(path) < 0)
         return -errno;
     return 0;
+}
+
+const char *vpio_switch_strerror(int err)
+{
+    if (err == -EUCLEAN)
+        return "the switch file is corrupt and live ports still use it (remove it with: vpio "
+               "switch rm -f NAME)";
+    if (err == -EPROTO)
+        return "not a valid switch file (other version or corrupt; vpio switch rm NAME)";
+    return strerror(err < 0 ? -err : err);
 }

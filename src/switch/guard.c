@@ -37,8 +37,8 @@
 #define GUARD_MAX 1024 /* arena mappings per process */
 
 struct guard_ent {
-    uintptr_t base; /* 0 = free; atomic */
-    size_t size;    /* written before base is published */
+    uintptr_t base;  /* 0 = free; atomic */
+    size_t size;     /* written before base is published */
     uint32_t broken; /* atomic */
 };
 

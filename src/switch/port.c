@@ -102,7 +102,7 @@ int vpio_port_open(struct vpio_port **out, const char *ifname, unsigned flags)
             continue;
         }
         if (!strncmp(sp->name, pname, VPIO_SW_NAME_MAX)) {
-            if (sw_pid_alive(sp->pid)) {
+            if (sw_port_owner_alive(sp)) {
                 rc = -EBUSY;
                 goto unlock;
             }
@@ -125,6 +125,7 @@ int vpio_port_open(struct vpio_port **out, const char *ifname, unsigned flags)
     memset(sp->name, 0, sizeof sp->name);
     strcpy(sp->name, pname);
     sp->pid = getpid();
+    sp->pid_start = sw_pid_start(sp->pid);
     sp->gen++;
     sp->rx_hwtail = 0;
     sp->rx_hwcur = 0;
@@ -147,6 +148,8 @@ int vpio_port_open(struct vpio_port **out, const char *ifname, unsigned flags)
     p->rx_hwcur = 0;
     p->rx_hwtail = 0;
     p->last_reap_ms = sw_now_ms();
+    pthread_mutex_init(&p->stats_mu, NULL);
+    vpio_stats_reader_init(&p->stats_rd, NULL, sw_mono_ns()); /* zeroed above */
     snprintf(p->ifname, sizeof p->ifname, "%s:%s", sw, pname);
     rc = 0;
 unlock:
@@ -184,6 +187,7 @@ void vpio_port_close(struct vpio_port *p)
     if (pl)
         sw_unlock(&a->hdr->port_lock);
     sw_arena_close(a);
+    pthread_mutex_destroy(&p->stats_mu);
     free(p);
 }
 
@@ -320,8 +324,7 @@ int vpio_port_rxsync(struct vpio_port *p)
     }
     /* new frames: published tail must lie in [hwtail, hwcur - 1] */
     uint32_t t = __atomic_load_n(&sp->rx_hwtail, __ATOMIC_ACQUIRE);
-    if (t >= VPIO_SW_RING_SLOTS ||
-        vpio_ring_dist(hwtail, t) > vpio_ring_dist(hwtail, (hwcur - 1) & SW_RING_MASK))
+    if (t >= VPIO_SW_RING_SLOTS || vpio_ring_dist(hwtail, t) > sw_ring_space(hwcur, hwtail))
         rx_resync(p);
     else
         p->rx_hwtail = hwtail = t;
@@ -526,6 +529,10 @@ int vpio_port_stats(struct vpio_port *p, struct vpio_port_stats *st)
         st->tx_errs = st->rx_errs = p->refused;
         return -ENXIO;
     }
-    sw_read_stats(p->sp, st);
+    struct vpio_port_stats raw;
+    sw_read_stats(p->sp, &raw);
+    pthread_mutex_lock(&p->stats_mu);
+    vpio_stats_read(&p->stats_rd, &raw, sw_mono_ns(), st);
+    pthread_mutex_unlock(&p->stats_mu);
     return 0;
 }

@@ -6,12 +6,13 @@
 
 #include <stdint.h>
 #include <stddef.h>
+#include <pthread.h>
 
 #include "vpio/switch.h"
 
 #define VPIO_SW_MAGIC 0x3230575354504956ull /* "VIPTSW02" little-endian */
-#define VPIO_SW_VERSION 2u /* 2: RX leases */
-#define VPIO_SW_READY 0x59444552u /* "REDY" */
+#define VPIO_SW_VERSION 2u                  /* 2: RX leases */
+#define VPIO_SW_READY 0x59444552u           /* "REDY" */
 #define SW_RING_MASK (VPIO_SW_RING_SLOTS - 1)
 
 /* Port states. */
@@ -46,12 +47,12 @@ struct vpio_sw_mac {
  * Written under rx_lock only. */
 #define SW_LEASES 64 /* per port: one per concurrent sender (a port sends from one thread) */
 struct vpio_sw_lease {
-    uint32_t id;       /* lease sequence number; the entry is live if id in [lease_first, lease_next) */
-    uint32_t owner;    /* sender's thread id */
+    uint32_t id; /* lease sequence number; the entry is live if id in [lease_first, lease_next) */
+    uint32_t owner;      /* sender's thread id */
     uint16_t start, end; /* slots */
-    uint16_t nframes;  /* frames in it (for the drop count if it expires) */
-    uint16_t done;     /* 1: copy finished (or expired: slots emptied) */
-    uint64_t stamp_ms; /* sw_now_ms() at reservation */
+    uint16_t nframes;    /* frames in it (for the drop count if it expires) */
+    uint16_t done;       /* 1: copy finished (or expired: slots emptied) */
+    uint64_t stamp_ms;   /* sw_now_ms() at reservation */
     uint64_t pad_;
 };
 
@@ -63,7 +64,8 @@ struct vpio_sw_port {
     uint32_t gen;
     uint32_t pad0_;
     char name[VPIO_SW_NAME_MAX];
-    uint8_t pad1_[16];
+    uint64_t pid_start; /* owner's start time (/proc/PID/stat field 22) at attach; 0 = unknown */
+    uint8_t pad1_[8];
     /* line 1: sender side of the RX ring; written by senders under rx_lock */
     uint32_t rx_lock __attribute__((aligned(64))); /* holder tid, 0 = free */
     uint32_t rx_resv;     /* reserved up to here: leases cover [rx_hwtail, rx_resv) */
@@ -72,8 +74,9 @@ struct vpio_sw_port {
     /* line 2: published index and wake word: written by the sender that
      * publishes (under rx_lock), read by the owner (apart from line 1, so
      * the owner's polling does not bounce the line senders lock) */
-    uint32_t rx_hwtail __attribute__((aligned(64))); /* published: frames in [rx_hwcur, rx_hwtail) */
-    uint32_t rx_wake_seq;                            /* futex word: ++ on each wake */
+    uint32_t rx_hwtail
+        __attribute__((aligned(64))); /* published: frames in [rx_hwcur, rx_hwtail) */
+    uint32_t rx_wake_seq;             /* futex word: ++ on each wake */
     /* line 3: owner side of the RX ring; written by the owner's rxsync/poll
      * (rx_need_wake also cleared by the sender that wakes the owner) */
     uint32_t rx_hwcur __attribute__((aligned(64))); /* released up to here */
@@ -123,6 +126,14 @@ static inline uint8_t *sw_buf(const struct sw_arena *a, unsigned port, unsigned 
     return a->base + SW_BUFS_OFS + idx * VPIO_SW_BUF_SIZE;
 }
 
+/* Slots of an RX ring the switch may still fill from `from` (the published
+ * tail, or the reservation index) up to the owner's released index hwcur,
+ * one slot kept empty: (hwcur - 1 - from) mod N. */
+static inline uint32_t sw_ring_space(uint32_t hwcur, uint32_t from)
+{
+    return (hwcur + VPIO_SW_RING_SLOTS - 1 - from) & SW_RING_MASK;
+}
+
 struct vpio_port {
     struct sw_arena a;
     int id;
@@ -134,9 +145,11 @@ struct vpio_port {
     uint32_t rx_hwcur;  /* RX: released up to here */
     uint32_t rx_hwtail; /* RX: tail last given to the user */
     uint64_t last_reap_ms;
-    uint64_t refused; /* calls refused because the arena is broken (guard.c) */
+    uint64_t refused;     /* calls refused because the arena is broken (guard.c) */
     uint64_t rx_too_long; /* frames recv_batch dropped: longer than the caller's buffer */
     uint64_t last_src_key, last_learn_ms;
+    pthread_mutex_t stats_mu;          /* vpio_port_stats may be called from any thread */
+    struct vpio_stats_reader stats_rd; /* this handle's view of its counters (under stats_mu) */
     uint64_t stuck_until_ms[VPIO_SW_MAX_PORTS]; /* RX lock not obtained: skip until */
     /* forwarding scratch (one batch) */
     uint16_t dst[VPIO_SW_BATCH];
@@ -158,7 +171,17 @@ int sw_arena_open(struct sw_arena *a, const char *sw, int create);
 void sw_arena_close(struct sw_arena *a);
 int sw_valid_name(const char *s);
 void sw_reap(struct sw_arena *a, int wait_ms);
+/* A process or thread is alive if it exists and is not a zombie; a port
+ * owner also if its start time is the one recorded at attach (else its pid
+ * was recycled). sw_pid_start: the start time, 0 if unknown. */
 int sw_pid_alive(int32_t pid);
+int sw_owner_alive(int32_t pid, uint64_t start);
+uint64_t sw_pid_start(int32_t pid);
+static inline int sw_port_owner_alive(const struct vpio_sw_port *sp)
+{
+    return sw_owner_alive(__atomic_load_n(&sp->pid, __ATOMIC_RELAXED),
+                          __atomic_load_n(&sp->pid_start, __ATOMIC_RELAXED));
+}
 uint32_t sw_tid(void); /* this thread's id (cached) */
 
 /* SIGBUS guard (guard.c): register a mapping (returns its slot or -ENOSPC),
@@ -194,8 +217,8 @@ uint64_t sw_clock_ms(void);
  * still copying find theirs gone and count their frames as dropped);
  * expire leases of dead (or > SW_LEASE_MAX_MS old) senders and publish the
  * completed ones in order (returns 1 if rx_hwtail moved). */
-#define SW_LEASE_CHECK_MS 10   /* a lease this old: is its owner alive? */
-#define SW_LEASE_MAX_MS 1000   /* a lease this old is expired even if it is */
+#define SW_LEASE_CHECK_MS 10 /* a lease this old: is its owner alive? */
+#define SW_LEASE_MAX_MS 1000 /* a lease this old is expired even if it is */
 void sw_lease_reset(struct vpio_sw_port *dp);
 int sw_lease_settle(struct sw_arena *a, unsigned d, uint64_t now_ms);
 /* Test hook: called by a sender between reserving a lease on port dst and
@@ -206,7 +229,11 @@ extern void (*sw_lease_hook)(struct vpio_port *p, unsigned dst);
 extern unsigned long sw_lease_overtaken;
 
 /* Forward one batch (n <= VPIO_SW_BATCH) from port p (forward.c). */
+/* Counters (stats.c): the raw shared values (forgeable: see
+ * vpio_stats_read), the clock, an owner's age from its start time. */
 void sw_read_stats(const struct vpio_sw_port *sp, struct vpio_port_stats *st);
+uint64_t sw_mono_ns(void);
+uint64_t sw_owner_age_ns(uint64_t pid_start);
 unsigned sw_forward(struct vpio_port *p, const struct vpio_pkt *pkts, unsigned n);
 
 #endif

@@ -1,9 +1,23 @@
 /* libFuzzer target: arbitrary frames into the guest's network stack
- * (guest/net/, built for the host). The input is split into frames by a
- * 2-byte length prefix, so one run can first teach the ARP cache and then
- * hit the UDP and ICMP paths; a bound socket, a socket with a full queue
- * and a pending ARP entry make every path reachable. Replies the stack
- * sends go to a fake NIC that checks their length. */
+ * (guest/net/, built for the host). The input is a sequence of records, a
+ * 2-byte big-endian word then the frame: the low 12 bits of the word are the
+ * frame's length, the high 4 bits say what the target does with it:
+ *   0x8000  leave the IPv4 / UDP / ICMP checksums as they are (by default
+ *           the target fixes them up, so the fuzzer gets past the checksum
+ *           checks to what lies behind them: UDP lengths, the socket queue,
+ *           IP options and sources, short ICMP);
+ *   0x4000  then let 600 ms pass (ARP retries, then their timeout);
+ *   0x2000  then the application sends to four new destinations and to
+ *           the broadcast address (pending ARP entries pile up until the
+ *           cache is full, then packets to new hosts are dropped);
+ *   0x1000  deliver the frame NET_SOCK_QLEN + 1 times (a socket queue that
+ *           nobody reads fills up).
+ * A bound socket, a socket with a full queue and a pending ARP entry make
+ * every path reachable. Replies the stack sends go to a fake NIC that
+ * checks their length. */
+#include <stdlib.h>
+#include <string.h>
+
 #define VPIO_GUEST_HOST_TEST 1
 #include "../../guest/net/net_addr.c"
 #include "../../guest/net/net_arp.c"
@@ -30,6 +44,45 @@ static int fuzz_tx(struct netif *nif, const void *frame, unsigned len, unsigned 
     volatile uint8_t sink = ((const uint8_t *)frame)[len - 1];
     (void)sink;
     return 0;
+}
+
+#define REC_RAW_CSUM 0x8000u
+#define REC_TIME_JUMP 0x4000u
+#define REC_NEW_DEST 0x2000u
+#define REC_REPEAT 0x1000u
+#define REC_LEN_MASK 0x0fffu
+
+/* Recompute the checksums of an Ethernet + IPv4 frame in place, wherever
+ * the header fields the stack trusts make them computable; a field that
+ * says "no checksum" (UDP 0) stays so. */
+static void fix_checksums(uint8_t *f, unsigned len)
+{
+    if (len < ETH_HLEN + IPV4_HLEN || net_get16(f + 12) != ETH_TYPE_IPV4)
+        return;
+    uint8_t *ip = f + ETH_HLEN;
+    unsigned iplen = len - ETH_HLEN, hlen = (ip[0] & 0xfu) * 4u;
+    if (hlen < IPV4_HLEN || hlen > iplen)
+        return;
+    net_put16(ip + 10, 0);
+    net_put16(ip + 10, net_csum(ip, hlen));
+    unsigned total = net_get16(ip + 2);
+    if (total < hlen || total > iplen)
+        return;
+    uint8_t *l4 = ip + hlen;
+    unsigned l4len = total - hlen;
+    uint32_t src = net_get32(ip + 12), dst = net_get32(ip + 16);
+    if (ip[9] == IPV4_PROTO_UDP && l4len >= UDP_HLEN) {
+        unsigned ulen = net_get16(l4 + 4);
+        if (ulen < UDP_HLEN || ulen > l4len || net_get16(l4 + 6) == 0)
+            return;
+        net_put16(l4 + 6, 0);
+        uint16_t sum =
+            net_csum_fold(net_csum_add(net_pseudo_sum(src, dst, IPV4_PROTO_UDP, ulen), l4, ulen));
+        net_put16(l4 + 6, sum ? sum : 0xffff);
+    } else if (ip[9] == IPV4_PROTO_ICMP && l4len >= 4) {
+        net_put16(l4 + 2, 0);
+        net_put16(l4 + 2, net_csum(l4, l4len));
+    }
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -59,22 +112,40 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         ;
     st->echo_head = st->echo_tail;
     udp_sendto(st, s2, 0xc6120001u, 9, "x", 1); /* leaves a pending ARP entry */
+    uint32_t next_dest = 0xc6130001u;           /* 198.19.0.1, ... */
     while (size >= 2) {
-        size_t n = (size_t)(data[0] << 8 | data[1]);
+        unsigned word = (unsigned)(data[0] << 8 | data[1]);
+        size_t n = word & REC_LEN_MASK;
         data += 2;
         size -= 2;
         if (n > size)
             n = size;
-        net_input(st, data, (unsigned)n);
+        /* a copy of exactly n bytes (fixed up): ASan still sees a read
+         * past the frame's end */
+        uint8_t *frame = malloc(n ? n : 1);
+        if (!frame)
+            return 0;
+        memcpy(frame, data, n);
+        if (!(word & REC_RAW_CSUM))
+            fix_checksums(frame, (unsigned)n);
+        unsigned times = word & REC_REPEAT ? NET_SOCK_QLEN + 1 : 1;
+        for (unsigned k = 0; k < times; k++)
+            net_input(st, frame, (unsigned)n);
+        free(frame);
         data += n;
         size -= n;
-        fuzz_time += 300;
+        fuzz_time += word & REC_TIME_JUMP ? 600000000u : 300u;
         net_poll(st);
         uint8_t buf[64];
         udp_recvfrom(st, s1, buf, sizeof(buf), NULL, NULL); /* s2 fills up */
         struct net_echo e;
         icmp_echo_recv(st, &e);
         udp_sendto(st, s1, 0xc6120001u, 7, buf, sizeof(buf));
+        if (word & REC_NEW_DEST) { /* four hosts never heard of, and a broadcast */
+            for (int k = 0; k < 4; k++)
+                udp_sendto(st, s1, next_dest++, 7, buf, 8);
+            udp_sendto(st, s1, 0xffffffffu, 7, buf, 8);
+        }
     }
     return 0;
 }

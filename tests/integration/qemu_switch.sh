@@ -6,7 +6,7 @@
 #   qemu-switch-udp    a paced UDP stream arrives complete; the switch's port
 #                      counters account for it
 set -u
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/lib.sh"
 make_tmpdir tmp
 qemu=$(command -v qemu-system-x86_64 || true)
 [ -n "$qemu" ] || { skip "qemu-switch: qemu-system-x86_64 not installed"; finish; }

@@ -19,8 +19,8 @@
 # frame may be lost however the three VMs share the CPUs. KVM missing or
 # unusable: every check is a SKIP.
 set -u
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/vpio_vm_lib.sh"
+. "$(dirname "$0")/lib/lib.sh"
+. "$(dirname "$0")/lib/vpio_vm_lib.sh"
 vm_setup vpio-chain-a2b-swap vpio-chain-b2a-csb vpio-chain-ping
 n=${COUNT:-1000}
 sw_new sw1 vch

@@ -20,8 +20,8 @@
 # GAP_US (default 2000), SEED. A long run (docs/results.md):
 #   COUNT=40000000 GAP_US=1000 TIMEOUT=900 bash tests/integration/vpio_csb_gaps.sh
 set -u
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/vpio_vm_lib.sh"
+. "$(dirname "$0")/lib/lib.sh"
+. "$(dirname "$0")/lib/vpio_vm_lib.sh"
 check=vpio-csb-bursts-gaps
 vm_setup "$check"
 n=${COUNT:-100000}

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The host's `vpio pktgen` and a guest under vpio's own VMM (KVM) on the same
 # vpio switch: the guest's e1000 is a switch port itself (`--nic SW:PORT`),
-# no relay in between (host_guest_pktgen.sh does the same with QEMU and
+# no relay in between (qemu_switch_host_guest.sh does the same with QEMU and
 # `vpio qemu-port`).
 #   vpio-host-guest-h2g        host `vpio pktgen -f tx -n N -d GUESTMAC` ->
 #                              switch -> guest `pktgen rx count=N`: all N
@@ -24,8 +24,8 @@
 # do not depend on when the receiving side gets a CPU. KVM missing or
 # unusable: every check is a SKIP.
 set -u
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/vpio_vm_lib.sh"
+. "$(dirname "$0")/lib/lib.sh"
+. "$(dirname "$0")/lib/vpio_vm_lib.sh"
 vm_setup vpio-host-guest-h2g vpio-host-guest-g2h vpio-host-guest-h2g-burst
 n=${COUNT:-1000}
 big=${COUNT_BURST:-5000}

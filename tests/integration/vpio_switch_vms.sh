@@ -32,8 +32,8 @@
 # 1024) and leaves the receiver a second of slack.
 # KVM missing or unusable: every check is a SKIP.
 set -u
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/vpio_vm_lib.sh"
+. "$(dirname "$0")/lib/lib.sh"
+. "$(dirname "$0")/lib/vpio_vm_lib.sh"
 checks=(vpio-switch-pktgen-classic vpio-switch-pktgen-sc vpio-switch-pktgen-csb
         vpio-switch-ping vpio-switch-udp)
 vm_setup "${checks[@]}"

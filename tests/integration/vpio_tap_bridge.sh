@@ -18,8 +18,8 @@
 # 2000 so that one burst fits even if the receiving VM gets no CPU until it
 # is over. Needs root (namespace, taps) and `ip`; otherwise SKIP, like KVM.
 set -u
-. "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/vpio_vm_lib.sh"
+. "$(dirname "$0")/lib/lib.sh"
+. "$(dirname "$0")/lib/vpio_vm_lib.sh"
 checks=(vpio-tap-pktgen vpio-tap-ping vpio-tap-udp)
 vm_setup "${checks[@]}"
 n=${COUNT:-1000}

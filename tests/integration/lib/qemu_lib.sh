@@ -5,7 +5,7 @@
 #                     temp dir $tmp and a $pids array that are cleaned up on
 #                     exit: only the QEMUs the script started are killed.
 BUILD=${BUILD:-build}
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 cd "$root" || exit 1
 kernel="$BUILD/guest.elf"
 

@@ -25,7 +25,7 @@
 # COUNT= and COUNT_BURST= change N.
 # The switch is removed at the end; only our own processes are killed.
 set -u
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/lib.sh"
 make_tmpdir tmp
 qemu=$(command -v qemu-system-x86_64 || true)
 [ -n "$qemu" ] || { skip "host-guest-pktgen: qemu-system-x86_64 not installed"; finish; }

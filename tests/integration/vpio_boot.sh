@@ -2,7 +2,7 @@
 # `vpio vm`: boot the project's guest (selftest) under KVM, and every bad
 # input the command must refuse with a clear error and its exit status.
 set -u
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/lib.sh"
 make_tmpdir tmp
 
 # expect NAME STATUS NEEDLE -- command...: exit status and a message on stderr

@@ -1,6 +1,6 @@
 # Shared set-up of the integration scripts that boot the guest under vpio's
-# own VMM (`vpio vm`, KVM), sourced after lib.sh. Run on its own (tests/run.sh
-# runs every *.sh) it does nothing.
+# own VMM (`vpio vm`, KVM), sourced after lib/lib.sh (tests/run.sh runs the
+# scripts in tests/integration/, never the ones in lib/).
 #   vm_setup CHECK...      FAIL and exit when vpio or the guest is missing;
 #                          when KVM cannot be used, SKIP every named check
 #                          and exit (a check that did not run never passes)

@@ -18,7 +18,7 @@
 #                         every reply comes back, fwd counts frames both ways
 # KVM when /dev/kvm is usable, TCG otherwise. Only our own QEMUs are killed.
 set -u
-. "$(dirname "$0")/qemu_lib.sh"
+. "$(dirname "$0")/lib/qemu_lib.sh"
 qemu_setup qemu-chain
 small=${COUNT_SMALL:-1000}
 big=${COUNT_BIG:-5000}

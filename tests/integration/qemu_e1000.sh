@@ -6,7 +6,7 @@
 #   qemu-e1000-rx   the receiver's RESULT line: pkts=N drops=0, exit status 1
 # KVM when /dev/kvm is usable, TCG otherwise. Only our own QEMUs are killed.
 set -u
-. "$(dirname "$0")/qemu_lib.sh"
+. "$(dirname "$0")/lib/qemu_lib.sh"
 qemu_setup qemu-e1000
 count=${COUNT:-1000}
 

@@ -16,7 +16,7 @@
 # reported missed (MPC): loss is allowed only when it is counted.
 # KVM when /dev/kvm is usable, TCG otherwise. Only our own QEMUs are killed.
 set -u
-. "$(dirname "$0")/qemu_lib.sh"
+. "$(dirname "$0")/lib/qemu_lib.sh"
 qemu_setup qemu-ring
 count=${COUNT:-5000}
 

@@ -17,7 +17,7 @@
 # KVM when /dev/kvm is usable, TCG otherwise. Every QEMU runs under
 # `timeout`; only our own QEMU PIDs are killed (trap on exit).
 set -u
-. "$(dirname "$0")/qemu_lib.sh"
+. "$(dirname "$0")/lib/qemu_lib.sh"
 qemu_setup qemu-net
 count=${COUNT:-10000}
 

@@ -6,7 +6,7 @@
 # Uses KVM when /dev/kvm is usable, TCG otherwise, and says which.
 # Each QEMU runs under `timeout 60`; only our own QEMU PIDs are killed.
 set -u
-. "$(dirname "$0")/qemu_lib.sh"
+. "$(dirname "$0")/lib/qemu_lib.sh"
 qemu_setup qemu-selftest
 
 # run NAME CMDLINE: boots the guest, output in $tmp/NAME.out, status in $tmp/NAME.rc
