@@ -445,7 +445,7 @@ int vpio_switch_info(const char *sw, struct vpio_switch_info *info)
         struct vpio_port_stats raw;
         struct vpio_stats_reader rd;
         sw_read_stats(sp, &raw);
-        uint64_t now = sw_mono_ns();
+        uint64_t now = vpio_now_ns();
         uint64_t age = sw_owner_age_ns(__atomic_load_n(&sp->pid_start, __ATOMIC_RELAXED));
         vpio_stats_reader_init(&rd, NULL, now > age ? now - age : 0);
         vpio_stats_read(&rd, &raw, now, &pi->st);

@@ -149,7 +149,7 @@ int vpio_port_open(struct vpio_port **out, const char *ifname, unsigned flags)
     p->rx_hwtail = 0;
     p->last_reap_ms = sw_now_ms();
     pthread_mutex_init(&p->stats_mu, NULL);
-    vpio_stats_reader_init(&p->stats_rd, NULL, sw_mono_ns()); /* zeroed above */
+    vpio_stats_reader_init(&p->stats_rd, NULL, vpio_now_ns()); /* zeroed above */
     snprintf(p->ifname, sizeof p->ifname, "%s:%s", sw, pname);
     rc = 0;
 unlock:
@@ -532,7 +532,7 @@ int vpio_port_stats(struct vpio_port *p, struct vpio_port_stats *st)
     struct vpio_port_stats raw;
     sw_read_stats(p->sp, &raw);
     pthread_mutex_lock(&p->stats_mu);
-    vpio_stats_read(&p->stats_rd, &raw, sw_mono_ns(), st);
+    vpio_stats_read(&p->stats_rd, &raw, vpio_now_ns(), st);
     pthread_mutex_unlock(&p->stats_mu);
     return 0;
 }
