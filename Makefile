@@ -4,6 +4,7 @@
 #   make test       unit + integration tests, prints "N passed, N failed, N skipped"
 #   make check      the same tests built with AddressSanitizer + UBSan
 #   make fuzz       build the libFuzzer targets and run each for FUZZ_SECONDS
+#   make coverage-e1000  src/dev coverage of the fuzz_e1000 corpus (llvm-cov)
 #   make bench      the benchmark table (vpio bench)
 #   make clean
 #
@@ -83,6 +84,11 @@ fuzz: $(FUZZ_BINS)
 	  echo "fuzz: $$n for $(FUZZ_SECONDS)s"; \
 	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $(BUILD)/fuzz/corpus-$$n $$seeds 2>&1 | tail -n 4; \
 	done
+
+# src/dev coverage reached by the fuzz_e1000 corpus (docs/e1000-security.md).
+.PHONY: coverage-e1000
+coverage-e1000:
+	scripts/coverage-e1000.sh
 
 bench: all
 	$(BUILD)/vpio bench
