@@ -6,6 +6,8 @@
 #                   AddressSanitizer + UBSan (in build/san)
 #   make fuzz       build the libFuzzer targets and run each for FUZZ_SECONDS
 #                   (same as make fuzz-run)
+#   make coverage-e1000  src/dev coverage of the fuzz_e1000 corpus (llvm-cov)
+#   make tsan-stress     the e1000 VM-threads stress test under ThreadSanitizer
 #   make bench      the benchmark table (vpio bench)
 #   make clean
 #
@@ -142,6 +144,22 @@ fuzz-run: $(FUZZ_BINS)
 	done; echo "$$p $$f 0" >$(BUILD)/fuzz/fuzz-summary; [ $$f -eq 0 ]
 
 fuzz: fuzz-run
+
+# src/dev coverage reached by the fuzz_e1000 corpus (docs/e1000-security.md).
+.PHONY: coverage-e1000
+coverage-e1000:
+	scripts/coverage-e1000.sh
+
+# The VM-threads stress test under ThreadSanitizer (tests/unit/test_e1000_stress.c).
+TSAN_STRESS_SECONDS ?= 15
+.PHONY: tsan-stress
+tsan-stress:
+	@mkdir -p $(BUILD)/tsan
+	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -g -O1 -Iinclude -Isrc -pthread -fsanitize=thread \
+	  -o $(BUILD)/tsan/test_e1000_stress tests/unit/test_e1000_stress.c $(LIB_SRCS) \
+	  -lcmocka $(LDLIBS)
+	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=tests/unit/tsan-stress.supp" \
+	  E1000_STRESS_SECONDS=$(TSAN_STRESS_SECONDS) $(BUILD)/tsan/test_e1000_stress
 
 bench: all
 	$(BUILD)/vpio bench

@@ -288,8 +288,12 @@ bool e1000_csb_prepare_sleep(struct e1000 *dev)
         sleep = false;
         goto out;
     }
-    /* frames wait for buffers: in the backlog, or in a backend that holds them */
+    /* frames wait for buffers: in the backlog, or in a backend that holds them
+     * (a backend that calls back into the device, against backend.h, is
+     * refused as re-entry: it must not disable the CSB under our feet) */
+    dev->depth++;
     bool rx_blocked = dev->backlog_n > 0 || (dev->backend && net_rx_pending(dev->backend));
+    dev->depth--;
     uint32_t v = next_sleep_value(dev);
     store_rel(dev, CSB_HOST_NEED_TXKICK, v);
     store_rel(dev, CSB_HOST_NEED_RXKICK, rx_blocked ? v : 0);

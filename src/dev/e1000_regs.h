@@ -84,6 +84,7 @@
 #define E1000_GOTCL 0x4090
 #define E1000_GOTCH 0x4094
 #define E1000_RNBC 0x40A0
+#define E1000_RLEC 0x4040 /* receive length errors (undersize and oversize) */
 #define E1000_RUC 0x40A4
 #define E1000_ROC 0x40AC
 #define E1000_TORL 0x40C0
