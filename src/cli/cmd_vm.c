@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "dev/e1000_nic.h"
 #include "vm_args.h"
 #include "vmm/vm.h"
 
@@ -34,7 +35,7 @@ int cmd_vm(int argc, char **argv)
     static struct vm vm; /* large; and the timeout handler refers to its kvm_run */
     status = vm_create(&vm, &args.vm);
     for (int i = 0; status == 0 && i < args.nic_count; i++)
-        if (vm_nic_add(&vm, args.nics[i]) < 0)
+        if (e1000_nic_add(&vm, args.nics[i], vm.err, sizeof(vm.err)) < 0)
             status = VM_EXIT_USAGE;
     if (status == 0)
         status = vm_load_kernel(&vm, &image, args.vm.cmdline);

@@ -22,8 +22,8 @@
 
 #include "dev/e1000_regs.h"
 #include "net/backend.h"
-#include "vmm/guest_mem.h"
-#include "vmm/irq.h"
+#include "devif/guest_mem.h"
+#include "devif/irq.h"
 
 typedef uint64_t (*e1000_clock_fn)(void *opaque); /* monotonic nanoseconds */
 
@@ -44,7 +44,7 @@ struct e1000_config {
     /* Optional: called (device lock held, from the thread that wrote CSBAL
      * or CTRL.RST: a vCPU) when the guest turns the CSB on or off, e.g. to
      * bind the TDT/RDT doorbells with KVM_IOEVENTFD only while it is on
-     * (src/vmm/vm_csb.c). */
+     * (src/dev/e1000_csb_kvm.c). */
     void (*csb_changed)(void *opaque, bool enabled);
     void *csb_opaque;
 };

@@ -112,7 +112,7 @@ static uint64_t now_ns(void)
 
 int vm_run(struct vm *vm, double timeout_s)
 {
-    if (vm_nics_start(vm) < 0)
+    if (vm_devices_start(vm) < 0)
         return VM_EXIT_SETUP;
     if (arm_timeout(vm, timeout_s) < 0) {
         snprintf(vm->err, sizeof(vm->err), "cannot arm the timeout: %s", strerror(errno));
@@ -182,7 +182,7 @@ int vm_run(struct vm *vm, double timeout_s)
     }
     disarm_timeout();
     vm->end_ns = now_ns();
-    vm_nics_stop(vm); /* the I/O thread ends before anything it uses goes away */
+    vm_devices_stop(vm); /* the I/O thread ends before anything it uses goes away */
     fflush(stdout);
     return status;
 }
@@ -212,5 +212,5 @@ void vm_print_stats(const struct vm *vm, FILE *out)
         fprintf(out, "vpio stats: %s unclaimed accesses=%llu\n", bus->name,
                 (unsigned long long)bus->unclaimed);
     }
-    vm_nics_print_stats((struct vm *)vm, out);
+    vm_devices_print_stats((struct vm *)vm, out);
 }

@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "vmm/io_thread.h"
+#include "devif/io_thread.h"
 
 struct fake {
     int fd;

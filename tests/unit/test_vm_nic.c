@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include "dev/e1000_nic.h"
 #include "vmm/vm.h"
 
 static struct vm vm;
@@ -25,9 +26,14 @@ static void setup_vm(void)
     assert_int_equal(pci_host_init(&vm.pci, &vm.pio, &vm.mmio), 0);
 }
 
+static int nic_add(const char *spec)
+{
+    return e1000_nic_add(&vm, spec, vm.err, sizeof(vm.err));
+}
+
 static void teardown_vm(void)
 {
-    vm_nics_destroy(&vm);
+    vm_devices_destroy(&vm);
     free(vm.mem.host);
 }
 
@@ -41,46 +47,46 @@ static uint32_t mmio_read32(uint64_t addr)
 static void nic_appears_on_pci_and_mmio(void **state)
 {
     setup_vm();
-    assert_int_equal(vm_nic_add(&vm, "null,mac=52:54:00:aa:bb:01,mitigation=off"), 0);
-    assert_int_equal(vm.nics.count, 1);
+    assert_int_equal(nic_add("null,mac=52:54:00:aa:bb:01,mitigation=off"), 0);
+    assert_int_equal(e1000_nic_count(&vm), 1);
     assert_int_equal(pci_config_read(&vm.pci, 1, 0, 0, 4), 0x100e8086);
     uint32_t bar0 = pci_config_read(&vm.pci, 1, 0, 0x10, 4) & ~0xfu;
     /* STATUS: link up; RAL0/RAH0: the MAC from the spec. */
     assert_true(mmio_read32(bar0 + 0x8) & 0x2);
     assert_int_equal(mmio_read32(bar0 + 0x5400), 0xaa005452);
     assert_int_equal(mmio_read32(bar0 + 0x5404) & 0xffff, 0x01bb);
-    assert_int_equal(vm_nics_start(&vm), 0);
-    assert_true(vm.nics.io.running);
+    assert_int_equal(vm_devices_start(&vm), 0);
+    assert_true(vm.io.running);
     teardown_vm();
 }
 
 static void csb_is_offered_unless_switched_off(void **state)
 {
     setup_vm();
-    assert_int_equal(vm_nic_add(&vm, "null"), 0);
-    assert_int_equal(vm_nic_add(&vm, "null,csb=off,mac=52:54:00:aa:bb:02"), 0);
+    assert_int_equal(nic_add("null"), 0);
+    assert_int_equal(nic_add("null,csb=off,mac=52:54:00:aa:bb:02"), 0);
     /* Subsystem ID (config 0x2e): 0x1101 advertises the CSB (docs/csb.md). */
     assert_int_equal(pci_config_read(&vm.pci, 1, 0, 0x2e, 2), 0x1101);
     assert_int_not_equal(pci_config_read(&vm.pci, 2, 0, 0x2e, 2), 0x1101);
-    assert_true(vm.nics.nic[0].csb_offered);
-    assert_false(vm.nics.nic[1].csb_offered);
-    assert_int_equal(vm_nics_start(&vm), 0);
-    assert_true(vm.nics.nic[0].csb_running);
-    vm_nics_stop(&vm);
-    assert_false(vm.nics.nic[0].csb_running);
+    assert_true(e1000_nic_get(&vm, 0)->csb_offered);
+    assert_false(e1000_nic_get(&vm, 1)->csb_offered);
+    assert_int_equal(vm_devices_start(&vm), 0);
+    assert_true(e1000_nic_get(&vm, 0)->csb_running);
+    vm_devices_stop(&vm);
+    assert_false(e1000_nic_get(&vm, 0)->csb_running);
     teardown_vm();
 }
 
 static void bad_specs_are_refused(void **state)
 {
     setup_vm();
-    assert_int_equal(vm_nic_add(&vm, "bogus-backend"), -1);
+    assert_int_equal(nic_add("bogus-backend"), -1);
     assert_non_null(strstr(vm.err, "bogus-backend"));
-    assert_int_equal(vm_nic_add(&vm, "null,mac=zz"), -1);
-    assert_int_equal(vm.nics.count, 0);
-    for (int i = 0; i < VM_MAX_NICS; i++)
-        assert_int_equal(vm_nic_add(&vm, "null"), 0);
-    assert_int_equal(vm_nic_add(&vm, "null"), -1);
+    assert_int_equal(nic_add("null,mac=zz"), -1);
+    assert_int_equal(e1000_nic_count(&vm), 0);
+    for (int i = 0; i < E1000_NIC_MAX; i++)
+        assert_int_equal(nic_add("null"), 0);
+    assert_int_equal(nic_add("null"), -1);
     assert_non_null(strstr(vm.err, "at most"));
     teardown_vm();
 }

@@ -1,26 +1,19 @@
-/* KVM glue of the e1000 CSB extension (see vm_csb.h). */
-#include "vmm/vm_csb.h"
+/* KVM glue of the e1000 CSB extension (see e1000_csb_kvm.h). */
+#include "dev/e1000_csb_kvm.h"
 
-#include <linux/kvm.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "dev/e1000_regs.h"
 
-static int ioeventfd(struct vm_csb *c, uint64_t addr, bool assign)
+static int ioeventfd(struct e1000_csb_kvm *c, uint64_t addr, bool assign)
 {
-    struct kvm_ioeventfd io;
-    memset(&io, 0, sizeof(io));
-    io.addr = addr;
-    io.len = 4;
-    io.fd = c->waiter.doorbell_fd;
-    io.flags = assign ? 0 : KVM_IOEVENTFD_FLAG_DEASSIGN;
-    return ioctl(c->vm_fd, KVM_IOEVENTFD, &io);
+    int fd = c->waiter.doorbell_fd;
+    return assign ? vm_ioeventfd_add(c->vm, addr, 4, fd) : vm_ioeventfd_del(c->vm, addr, 4, fd);
 }
 
-static void bind(struct vm_csb *c, bool on)
+static void bind(struct e1000_csb_kvm *c, bool on)
 {
     if (c->bound) {
         if (ioeventfd(c, c->bound_base + E1000_TDT, false) < 0)
@@ -49,7 +42,7 @@ static void bind(struct vm_csb *c, bool on)
 /* An edge interrupt (the model's irq_pulse, device lock held). */
 static void irqfd_pulse(void *opaque, unsigned gsi)
 {
-    struct vm_csb *c = opaque;
+    struct e1000_csb_kvm *c = opaque;
     (void)gsi;
     uint64_t one = 1;
     ssize_t r = write(c->irqfd, &one, sizeof(one));
@@ -58,14 +51,13 @@ static void irqfd_pulse(void *opaque, unsigned gsi)
 }
 
 /* Creates the irqfd; without it edges are KVM_IRQ_LINE raise + lower. */
-static void irqfd_setup(struct vm_csb *c)
+static void irqfd_setup(struct e1000_csb_kvm *c)
 {
     struct e1000 *dev = &c->nic->dev;
     c->irqfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (c->irqfd < 0)
         return;
-    struct kvm_irqfd req = {.fd = (uint32_t)c->irqfd, .gsi = dev->irq.gsi};
-    if (ioctl(c->vm_fd, KVM_IRQFD, &req) < 0) {
+    if (vm_irqfd_add(c->vm, dev->irq.gsi, c->irqfd) < 0) {
         close(c->irqfd);
         c->irqfd = -1;
         return;
@@ -76,7 +68,7 @@ static void irqfd_setup(struct vm_csb *c)
     pthread_mutex_unlock(&dev->lock);
 }
 
-static void irqfd_teardown(struct vm_csb *c)
+static void irqfd_teardown(struct e1000_csb_kvm *c)
 {
     if (c->irqfd < 0)
         return;
@@ -84,9 +76,7 @@ static void irqfd_teardown(struct vm_csb *c)
     pthread_mutex_lock(&dev->lock);
     dev->irq.pulse = NULL;
     pthread_mutex_unlock(&dev->lock);
-    struct kvm_irqfd req = {
-        .fd = (uint32_t)c->irqfd, .gsi = dev->irq.gsi, .flags = KVM_IRQFD_FLAG_DEASSIGN};
-    ioctl(c->vm_fd, KVM_IRQFD, &req);
+    vm_irqfd_del(c->vm, dev->irq.gsi, c->irqfd);
     close(c->irqfd);
     c->irqfd = -1;
 }
@@ -97,10 +87,11 @@ static void csb_changed(void *opaque, bool enabled)
     bind(opaque, enabled);
 }
 
-int vm_csb_init(struct vm_csb *c, int vm_fd, struct e1000_pci *nic, unsigned poll_us)
+int e1000_csb_kvm_init(struct e1000_csb_kvm *c, struct vm *vm, struct e1000_pci *nic,
+                       unsigned poll_us)
 {
     memset(c, 0, sizeof(*c));
-    c->vm_fd = vm_fd;
+    c->vm = vm;
     c->nic = nic;
     c->irqfd = -1;
     if (e1000_csb_waiter_init(&c->waiter, poll_us) < 0)
@@ -114,12 +105,12 @@ int vm_csb_init(struct vm_csb *c, int vm_fd, struct e1000_pci *nic, unsigned pol
     return 0;
 }
 
-int vm_csb_start(struct vm_csb *c)
+int e1000_csb_kvm_start(struct e1000_csb_kvm *c)
 {
     return e1000_csb_thread_start(&c->waiter, &c->nic->dev);
 }
 
-void vm_csb_stop(struct vm_csb *c)
+void e1000_csb_kvm_stop(struct e1000_csb_kvm *c)
 {
     struct e1000 *dev = &c->nic->dev;
     e1000_csb_thread_stop(&c->waiter);
