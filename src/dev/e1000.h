@@ -255,6 +255,19 @@ uint64_t e1000_now(struct e1000 *dev);
 /* Current INTx level (for tests). */
 int e1000_irq_level(struct e1000 *dev);
 
+/* Setters for what the device's glue changes after e1000_init (each takes
+ * the device lock; nobody outside the model's own files writes a field of
+ * struct e1000):
+ *   the GSI the INTx line drives (known once the PCI function is plugged);
+ *   the edge path of the interrupt line (an irqfd; NULL: raise + lower);
+ *   the hook called when the guest turns the CSB on or off (NULL: none;
+ *   once this returns, a previous hook is no longer running). */
+void e1000_set_irq_gsi(struct e1000 *dev, unsigned gsi);
+void e1000_set_irq_pulse(struct e1000 *dev, void (*pulse)(void *opaque, unsigned gsi),
+                         void *opaque);
+void e1000_set_csb_hook(struct e1000 *dev, void (*csb_changed)(void *opaque, bool enabled),
+                        void *opaque);
+
 /* ---- CSB paravirtual extension (docs/csb.md; e1000_csb.c) ----
  * While the guest has the CSB enabled, TDT/RDT writes are kicks and the ring
  * indices travel through the CSB page. The serving functions are what the

@@ -13,6 +13,7 @@ static int ioeventfd(struct e1000_csb_kvm *c, uint64_t addr, bool assign)
     return assign ? vm_ioeventfd_add(c->vm, addr, 4, fd) : vm_ioeventfd_del(c->vm, addr, 4, fd);
 }
 
+/* Caller holds c->bind_lock. */
 static void bind(struct e1000_csb_kvm *c, bool on)
 {
     if (c->bound) {
@@ -57,26 +58,20 @@ static void irqfd_setup(struct e1000_csb_kvm *c)
     c->irqfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (c->irqfd < 0)
         return;
-    if (vm_irqfd_add(c->vm, dev->irq.gsi, c->irqfd) < 0) {
+    if (vm_irqfd_add(c->vm, c->nic->pci.irq_line, c->irqfd) < 0) {
         close(c->irqfd);
         c->irqfd = -1;
         return;
     }
-    pthread_mutex_lock(&dev->lock);
-    dev->irq.pulse = irqfd_pulse;
-    dev->irq.pulse_opaque = c;
-    pthread_mutex_unlock(&dev->lock);
+    e1000_set_irq_pulse(dev, irqfd_pulse, c);
 }
 
 static void irqfd_teardown(struct e1000_csb_kvm *c)
 {
     if (c->irqfd < 0)
         return;
-    struct e1000 *dev = &c->nic->dev;
-    pthread_mutex_lock(&dev->lock);
-    dev->irq.pulse = NULL;
-    pthread_mutex_unlock(&dev->lock);
-    vm_irqfd_del(c->vm, dev->irq.gsi, c->irqfd);
+    e1000_set_irq_pulse(&c->nic->dev, NULL, NULL);
+    vm_irqfd_del(c->vm, c->nic->pci.irq_line, c->irqfd);
     close(c->irqfd);
     c->irqfd = -1;
 }
@@ -84,7 +79,10 @@ static void irqfd_teardown(struct e1000_csb_kvm *c)
 /* From the model, device lock held, in the vCPU thread that wrote CSBAL/CTRL. */
 static void csb_changed(void *opaque, bool enabled)
 {
-    bind(opaque, enabled);
+    struct e1000_csb_kvm *c = opaque;
+    pthread_mutex_lock(&c->bind_lock);
+    bind(c, enabled);
+    pthread_mutex_unlock(&c->bind_lock);
 }
 
 int e1000_csb_kvm_init(struct e1000_csb_kvm *c, struct vm *vm, struct e1000_pci *nic,
@@ -96,12 +94,9 @@ int e1000_csb_kvm_init(struct e1000_csb_kvm *c, struct vm *vm, struct e1000_pci 
     c->irqfd = -1;
     if (e1000_csb_waiter_init(&c->waiter, poll_us) < 0)
         return -1;
+    pthread_mutex_init(&c->bind_lock, NULL);
     irqfd_setup(c);
-    struct e1000 *dev = &nic->dev;
-    pthread_mutex_lock(&dev->lock);
-    dev->cfg.csb_changed = csb_changed;
-    dev->cfg.csb_opaque = c;
-    pthread_mutex_unlock(&dev->lock);
+    e1000_set_csb_hook(&nic->dev, csb_changed, c);
     return 0;
 }
 
@@ -112,12 +107,12 @@ int e1000_csb_kvm_start(struct e1000_csb_kvm *c)
 
 void e1000_csb_kvm_stop(struct e1000_csb_kvm *c)
 {
-    struct e1000 *dev = &c->nic->dev;
     e1000_csb_thread_stop(&c->waiter);
-    pthread_mutex_lock(&dev->lock);
-    dev->cfg.csb_changed = NULL;
+    e1000_set_csb_hook(&c->nic->dev, NULL, NULL); /* no csb_changed runs after this */
+    pthread_mutex_lock(&c->bind_lock);
     bind(c, false);
-    pthread_mutex_unlock(&dev->lock);
+    pthread_mutex_unlock(&c->bind_lock);
     irqfd_teardown(c);
     e1000_csb_waiter_destroy(&c->waiter);
+    pthread_mutex_destroy(&c->bind_lock);
 }

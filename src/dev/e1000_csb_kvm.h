@@ -19,6 +19,7 @@
 #ifndef VPIO_E1000_CSB_KVM_H
 #define VPIO_E1000_CSB_KVM_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -30,7 +31,9 @@ struct e1000_csb_kvm {
     struct vm *vm;
     struct e1000_pci *nic;
     struct e1000_csb_waiter waiter;
-    /* Written under the device lock (CSB on/off from a vCPU, stop). */
+    /* Written under bind_lock (taken inside the device lock when the model
+     * reports CSB on/off from a vCPU; alone at stop). */
+    pthread_mutex_t bind_lock;
     bool bound;
     uint64_t bound_base; /* BAR0 address the ioeventfds were bound at */
     uint64_t bind_errors;

@@ -52,9 +52,7 @@ int e1000_pci_create(struct e1000_pci *nic, unsigned index, struct vm *vm,
         e1000_destroy(&nic->dev);
         return -1;
     }
-    pthread_mutex_lock(&nic->dev.lock);
-    nic->dev.irq.gsi = nic->pci.irq_line;
-    pthread_mutex_unlock(&nic->dev.lock);
+    e1000_set_irq_gsi(&nic->dev, nic->pci.irq_line);
     return 0;
 }
 
