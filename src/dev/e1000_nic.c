@@ -91,7 +91,7 @@ static void nic_print_stats(void *opaque, FILE *out)
     fprintf(out,
             "vpio stats: %s (%s) exits=%llu tdt_writes=%llu irqs=%llu suppressed=%llu "
             "tx=%llu/%lluB rx=%llu/%lluB drops=%llu guest_errors=%llu\n",
-            nic->e1000.name, nic->backend->desc, (unsigned long long)exits,
+            nic->e1000.name, net_desc(nic->backend), (unsigned long long)exits,
             (unsigned long long)s.tdt_writes, (unsigned long long)s.irqs_raised,
             (unsigned long long)s.irqs_suppressed, (unsigned long long)s.tx_frames,
             (unsigned long long)s.tx_bytes, (unsigned long long)s.rx_frames,

@@ -338,9 +338,9 @@ static int rx_direct(struct e1000 *dev, uint32_t rctl, unsigned budget, uint32_t
     }
     if (k == 0)
         return -1;
-    uint64_t too_long = dev->backend->stats.rx_drops;
+    uint64_t too_long = net_rx_too_long(dev->backend);
     unsigned got = net_recv_batch(dev->backend, bufs, k);
-    for (too_long = dev->backend->stats.rx_drops - too_long; too_long; too_long--) {
+    for (too_long = net_rx_too_long(dev->backend) - too_long; too_long; too_long--) {
         e1000_stat_inc(dev, E1000_ROC);
         e1000_drop(dev, E1000_DROP_RX_OVERSIZE);
     }
@@ -441,7 +441,7 @@ unsigned e1000_rx_poll_locked(struct e1000 *dev)
         delivered += r == RX_DELIVERED;
     }
     /* A backend that can hold frames keeps them while the guest has no room. */
-    bool holds = dev->backend && dev->backend->ops->rx_pending;
+    bool holds = dev->backend && net_holds_rx(dev->backend);
     while (budget && dev->backend) {
         if (!dev->backlog_n) {
             int got = rx_direct(dev, R(dev, E1000_RCTL), budget, &cause, &delivered);

@@ -107,6 +107,23 @@ static inline uint64_t net_rx_dropped(struct net_backend *be)
 {
     return be->ops->rx_dropped ? be->ops->rx_dropped(be) : 0;
 }
+/* "tap:tap0", for messages. */
+static inline const char *net_desc(const struct net_backend *be)
+{
+    return be->desc;
+}
+/* Frames recv / recv_batch dropped so far because they were longer than the
+ * caller's buffer (stats.rx_drops). */
+static inline uint64_t net_rx_too_long(const struct net_backend *be)
+{
+    return be->stats.rx_drops;
+}
+/* Whether the backend holds frames the consumer has no room for yet (it has
+ * rx_pending: the switch port), instead of dropping them on arrival. */
+static inline bool net_holds_rx(const struct net_backend *be)
+{
+    return be->ops->rx_pending != NULL;
+}
 static inline bool net_has_rx_thread(struct net_backend *be)
 {
     return be->ops->start_rx != NULL;
