@@ -89,13 +89,14 @@ static int csb_enable(struct e1000 *nic)
         u64 pa = (u64)(uintptr_t)c;     /* identity mapped: physical == virtual */
         csb_init(c, 0, E1000_NRX - 1);  /* the TDT and RDT just programmed */
         e1000_write(nic, E1000_CSBAH, (u32)(pa >> 32));
-        e1000_write(nic, E1000_CSBAL, (u32)pa | CSBAL_ENABLE | (nic->csb_edge ? CSBAL_EDGE : 0));
+        e1000_write(nic, E1000_CSBAL,
+                    (u32)pa | E1000_CSBAL_ENABLE | (nic->csb_edge ? E1000_CSBAL_EDGE : 0));
         u32 back = e1000_read(nic, E1000_CSBAL);
         ok = csb_readback_ok(back, pa);
         if (ok) {
             nic->csb = c;
             nic->csb_txkick_seen = nic->csb_rxkick_seen = 0;
-            nic->csb_edge = (back & CSBAL_EDGE) != 0; /* granted or not */
+            nic->csb_edge = (back & E1000_CSBAL_EDGE) != 0; /* granted or not */
         } else {
             free_pages(c, 1);
         }
@@ -107,7 +108,7 @@ static int csb_enable(struct e1000 *nic)
                !offered ? "the device does not offer the CSB extension"
                         : c ? "the device did not enable the CSB (CSBAL read back)"
                             : "no memory for the CSB page",
-               svid, ssid, CSB_SUBSYS_VENDOR, CSB_SUBSYS_ID);
+               svid, ssid, E1000_CSB_SUBSYS_VENDOR, E1000_CSB_SUBSYS_ID);
     else
         printf("e1000: CSB enabled at 0x%lx\n", (u64)(uintptr_t)c);
     return mode;
