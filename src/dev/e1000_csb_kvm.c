@@ -13,18 +13,23 @@ static int ioeventfd(struct e1000_csb_kvm *c, uint64_t addr, bool assign)
     return assign ? vm_ioeventfd_add(c->vm, addr, 4, fd) : vm_ioeventfd_del(c->vm, addr, 4, fd);
 }
 
-/* Caller holds c->bind_lock. */
+/* Brings the doorbell ioeventfds in line with the guest's CSB state (on)
+ * and where BAR0 is decoded now: unbound from the old address, bound at the
+ * current one while the CSB is on and BAR0 decoded. Caller holds
+ * c->bind_lock. */
 static void bind(struct e1000_csb_kvm *c, bool on)
 {
-    if (c->bound) {
+    c->csb_on = on;
+    const struct pci_bar *bar = &c->nic->pci.bars[0];
+    bool want = on && bar->mapped;
+    if (c->bound && (!want || c->bound_base != bar->mapped_addr)) {
         if (ioeventfd(c, c->bound_base + E1000_TDT, false) < 0)
             c->bind_errors++;
         if (ioeventfd(c, c->bound_base + E1000_RDT, false) < 0)
             c->bind_errors++;
         c->bound = false;
     }
-    const struct pci_bar *bar = &c->nic->pci.bars[0];
-    if (!on || !bar->mapped)
+    if (!want || c->bound)
         return; /* BAR0 not decoded: kicks exit to user space, the model forwards them */
     uint64_t base = bar->mapped_addr;
     if (ioeventfd(c, base + E1000_TDT, true) < 0) {
@@ -38,6 +43,22 @@ static void bind(struct e1000_csb_kvm *c, bool on)
     }
     c->bound = true;
     c->bound_base = base;
+}
+
+/* BAR0 moved, or its decoding was switched on or off (the PCI code, in the
+ * vCPU thread that wrote configuration space, after it updated the BAR's
+ * mapping): the doorbells follow it, as kvmtool re-binds its ioeventfds in
+ * its BAR activate/deactivate callbacks. */
+static void bar_changed(struct pci_device *pci, int bar, uint64_t addr, void *opaque)
+{
+    struct e1000_csb_kvm *c = opaque;
+    (void)pci;
+    (void)addr;
+    if (bar != 0)
+        return;
+    pthread_mutex_lock(&c->bind_lock);
+    bind(c, c->csb_on);
+    pthread_mutex_unlock(&c->bind_lock);
 }
 
 /* An edge interrupt (the model's irq_pulse, device lock held). */
@@ -96,6 +117,9 @@ int e1000_csb_kvm_init(struct e1000_csb_kvm *c, struct vm *vm, struct e1000_pci 
         return -1;
     pthread_mutex_init(&c->bind_lock, NULL);
     irqfd_setup(c);
+    /* Set-up, before the vCPU runs: nobody writes configuration space yet. */
+    nic->pci.bar_activate = nic->pci.bar_deactivate = bar_changed;
+    nic->pci.bar_opaque = c;
     e1000_set_csb_hook(&nic->dev, csb_changed, c);
     return 0;
 }
@@ -109,6 +133,7 @@ void e1000_csb_kvm_stop(struct e1000_csb_kvm *c)
 {
     e1000_csb_thread_stop(&c->waiter);
     e1000_set_csb_hook(&c->nic->dev, NULL, NULL); /* no csb_changed runs after this */
+    c->nic->pci.bar_activate = c->nic->pci.bar_deactivate = NULL; /* the vCPU has stopped */
     pthread_mutex_lock(&c->bind_lock);
     bind(c, false);
     pthread_mutex_unlock(&c->bind_lock);

@@ -2,7 +2,9 @@
  * I/O thread per NIC, and its doorbell eventfd bound with vm_ioeventfd_add
  * to the NIC's TDT (BAR0+0x3818) and RDT (BAR0+0x2818), 4 bytes, no
  * datamatch, exactly while the guest has the CSB enabled (a plain e1000
- * guest needs its TDT/RDT values, which an ioeventfd drops). A kick is then
+ * guest needs its TDT/RDT values, which an ioeventfd drops) and BAR0 is
+ * decoded; when the guest moves BAR0 they move with it (the PCI function's
+ * BAR activate/deactivate callbacks). A kick is then
  * an exit served inside the kernel. Interrupts: the model's INTx line, or,
  * when the guest asked for edge interrupts with the CSB (docs/csb.md), an
  * irqfd on the same GSI: one eventfd write per interrupt, injected by the
@@ -34,6 +36,7 @@ struct e1000_csb_kvm {
     /* Written under bind_lock (taken inside the device lock when the model
      * reports CSB on/off from a vCPU; alone at stop). */
     pthread_mutex_t bind_lock;
+    bool csb_on; /* the guest has the CSB enabled (last csb_changed) */
     bool bound;
     uint64_t bound_base; /* BAR0 address the ioeventfds were bound at */
     uint64_t bind_errors;
