@@ -1,6 +1,8 @@
 /* KVM glue of the e1000 CSB extension (see e1000_csb_kvm.h). */
 #include "dev/e1000_csb_kvm.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -10,7 +12,14 @@
 static int ioeventfd(struct e1000_csb_kvm *c, uint64_t addr, bool assign)
 {
     int fd = c->waiter.doorbell_fd;
-    return assign ? vm_ioeventfd_add(c->vm, addr, 4, fd) : vm_ioeventfd_del(c->vm, addr, 4, fd);
+    int r = assign ? vm_ioeventfd_add(c->vm, addr, 4, fd) : vm_ioeventfd_del(c->vm, addr, 4, fd);
+    if (r < 0 && !c->bind_warned) {
+        c->bind_warned = true;
+        fprintf(stderr,
+                "vpio: warning: %s: KVM_IOEVENTFD at 0x%llx: %s (CSB kicks exit to user space)\n",
+                c->nic->name, (unsigned long long)addr, strerror(errno));
+    }
+    return r;
 }
 
 /* Brings the doorbell ioeventfds in line with the guest's CSB state (on)
@@ -77,10 +86,12 @@ static void irqfd_setup(struct e1000_csb_kvm *c)
 {
     struct e1000 *dev = &c->nic->dev;
     c->irqfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (c->irqfd < 0)
-        return;
-    if (vm_irqfd_add(c->vm, c->nic->pci.irq_line, c->irqfd) < 0) {
-        close(c->irqfd);
+    if (c->irqfd < 0 || vm_irqfd_add(c->vm, c->nic->pci.irq_line, c->irqfd) < 0) {
+        c->irqfd_errors++;
+        fprintf(stderr, "vpio: warning: %s: irqfd: %s (edge interrupts go through KVM_IRQ_LINE)\n",
+                c->nic->name, strerror(errno));
+        if (c->irqfd >= 0)
+            close(c->irqfd);
         c->irqfd = -1;
         return;
     }
@@ -126,6 +137,16 @@ int e1000_csb_kvm_init(struct e1000_csb_kvm *c, struct vm *vm, struct e1000_pci 
 
 int e1000_csb_kvm_start(struct e1000_csb_kvm *c)
 {
+    const struct pci_bar *bar = &c->nic->pci.bars[0];
+    pthread_mutex_lock(&c->bind_lock);
+    if (!c->bound && bar->mapped) {
+        uint64_t probe = bar->mapped_addr + E1000_TDT;
+        if (ioeventfd(c, probe, true) < 0)
+            c->bind_errors++;
+        else
+            ioeventfd(c, probe, false);
+    }
+    pthread_mutex_unlock(&c->bind_lock);
     return e1000_csb_thread_start(&c->waiter, &c->nic->dev);
 }
 

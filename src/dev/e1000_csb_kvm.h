@@ -38,15 +38,22 @@ struct e1000_csb_kvm {
     pthread_mutex_t bind_lock;
     bool csb_on; /* the guest has the CSB enabled (last csb_changed) */
     bool bound;
-    uint64_t bound_base; /* BAR0 address the ioeventfds were bound at */
-    uint64_t bind_errors;
-    int irqfd;       /* irqfd on the NIC's GSI, -1 if none */
-    uint64_t pulses; /* interrupts sent through it (device lock) */
+    uint64_t bound_base;   /* BAR0 address the ioeventfds were bound at */
+    uint64_t bind_errors;  /* failed KVM_IOEVENTFD (un)binds: kicks then exit to user space */
+    bool bind_warned;      /* the first failure was reported on stderr */
+    uint64_t irqfd_errors; /* the irqfd could not be set up (edges go through INTx) */
+    int irqfd;             /* irqfd on the NIC's GSI, -1 if none */
+    uint64_t pulses;       /* interrupts sent through it (device lock) */
 };
 
-/* Creates the eventfds and hooks CSB on/off of the model. 0 or -1 (errno). */
+/* Creates the eventfds and hooks CSB on/off of the model; a failed irqfd is
+ * a warning on stderr (and irqfd_errors). 0 or -1 (errno). */
 int e1000_csb_kvm_init(struct e1000_csb_kvm *c, struct vm *vm, struct e1000_pci *nic,
                        unsigned poll_us);
+/* Checks that KVM accepts the doorbell ioeventfd at BAR0 (binds and
+ * unbinds it: a failure is a warning on stderr and a bind error, the CSB
+ * still works with user-space exits), then starts the CSB I/O thread.
+ * 0 or -1. */
 int e1000_csb_kvm_start(struct e1000_csb_kvm *c);
 /* Stops the thread, unbinds the ioeventfds, closes the eventfds. */
 void e1000_csb_kvm_stop(struct e1000_csb_kvm *c);

@@ -21,6 +21,7 @@ struct e1000_nic {
     struct e1000_csb_kvm csb; /* the CSB extension's I/O thread and doorbells */
     bool csb_offered;         /* --nic ...,csb=on (the default) */
     bool csb_running;
+    uint64_t io_source_errors; /* the VM's I/O thread refused this NIC's source */
 };
 
 /* Parses spec (see `vpio vm --help`), opens its backend and plugs an e1000

@@ -13,6 +13,7 @@
 #ifndef VPIO_DEVIF_VM_SERVICES_H
 #define VPIO_DEVIF_VM_SERVICES_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -57,14 +58,17 @@ struct io_thread *vm_io_thread(struct vm *vm);
 /* A device's life-cycle hooks, called by the VMM in the order the devices
  * registered: start before the first KVM_RUN (0, or -1 with a message in
  * err: the VM does not run), stop after the vCPU stopped (also when start
- * was never called or failed), print_stats for --stats, destroy when the VM
- * goes away (after stop). Every hook but start is optional. */
+ * was never called or failed), print_stats for --stats (every error counter
+ * the device has, also when 0), destroy when the VM goes away (after stop;
+ * undo: the VM failed to set up and never ran, so the device also removes
+ * what it created outside the process, e.g. a switch it created). Every
+ * hook but start is optional. */
 struct vm_device_ops {
     const char *name;
     int (*start)(void *opaque, char *err, size_t errlen);
     void (*stop)(void *opaque);
     void (*print_stats)(void *opaque, FILE *out);
-    void (*destroy)(void *opaque);
+    void (*destroy)(void *opaque, bool undo);
 };
 
 #define VM_MAX_DEVICES 8

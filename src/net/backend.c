@@ -222,6 +222,14 @@ void net_backend_close(struct net_backend *be)
         be->ops->close(be);
 }
 
+void net_backend_discard(struct net_backend *be)
+{
+    if (be && be->ops->discard)
+        be->ops->discard(be);
+    else
+        net_backend_close(be);
+}
+
 struct net_backend *net_backend_create(const struct net_nic_spec *spec, char *err, size_t errlen)
 {
     switch (spec->kind) {

@@ -75,6 +75,11 @@ struct net_backend_ops {
     uint64_t (*rx_dropped)(struct net_backend *be);
     int (*start_rx)(struct net_backend *be, net_rx_ready_fn on_ready, void *opaque);
     void (*stop_rx)(struct net_backend *be);
+    /* Optional: as close, and also removes what opening created outside
+     * the process (the switch port: a switch arena it created, unless
+     * others have joined it). For a user of the backend that failed to set
+     * up and leaves nothing behind. Without it: close. */
+    void (*discard)(struct net_backend *be);
 };
 
 struct net_backend {
@@ -137,7 +142,8 @@ static inline void net_stop_rx(struct net_backend *be)
     if (be->ops->stop_rx)
         be->ops->stop_rx(be);
 }
-void net_backend_close(struct net_backend *be); /* NULL is fine */
+void net_backend_close(struct net_backend *be);   /* NULL is fine */
+void net_backend_discard(struct net_backend *be); /* ops->discard or close; NULL is fine */
 
 /* ---- the --nic specification ----
  *   BACKEND[,mac=XX:XX:XX:XX:XX:XX][,mitigation=on|off][,csb=on|off][,csb_poll_us=N]

@@ -23,12 +23,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "net/backend.h"
 #include "vpio/switch.h"
 
 struct sw_priv {
     struct vpio_port *port;
+    char sw[VPIO_SW_NAME_MAX]; /* the switch's name */
+    bool created_switch;       /* this process created the switch's arena */
     atomic_bool stop;
     pthread_t rx_thread;
     bool rx_started;
@@ -156,6 +159,19 @@ static void sw_close(struct net_backend *be)
     free(be);
 }
 
+/* Close, and remove the switch if this process created it and nobody else
+ * has joined it (vpio_switch_remove refuses while a port has a live owner). */
+static void sw_discard(struct net_backend *be)
+{
+    struct sw_priv *s = be->priv;
+    char sw[VPIO_SW_NAME_MAX];
+    bool created = s->created_switch;
+    memcpy(sw, s->sw, sizeof(sw));
+    sw_close(be);
+    if (created)
+        vpio_switch_remove(sw, 0);
+}
+
 static const struct net_backend_ops sw_ops = {
     .kind = "switch",
     .send_batch = sw_send_batch,
@@ -167,6 +183,7 @@ static const struct net_backend_ops sw_ops = {
     .rx_dropped = sw_rx_dropped,
     .start_rx = sw_start_rx,
     .stop_rx = sw_stop_rx,
+    .discard = sw_discard,
 };
 
 struct net_backend *net_switch_open(const char *sw_port, char *err, size_t errlen)
@@ -186,6 +203,18 @@ struct net_backend *net_switch_open(const char *sw_port, char *err, size_t errle
         snprintf(err, errlen, "switch port %s: %s", sw_port, strerror(-r));
         sw_close(be);
         return NULL;
+    }
+    const char *colon = strchr(sw_port, ':');
+    size_t n = colon ? (size_t)(colon - sw_port) : 0;
+    if (n > 0 && n < sizeof(s->sw)) {
+        memcpy(s->sw, sw_port, n);
+        s->sw[n] = 0;
+        /* Who created the arena is recorded in it (read once, at open). */
+        static struct vpio_switch_info info; /* large; set-up only */
+        static pthread_mutex_t info_lock = PTHREAD_MUTEX_INITIALIZER;
+        pthread_mutex_lock(&info_lock);
+        s->created_switch = vpio_switch_info(s->sw, &info) >= 0 && info.creator_pid == getpid();
+        pthread_mutex_unlock(&info_lock);
     }
     return be;
 }

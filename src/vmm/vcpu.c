@@ -212,5 +212,7 @@ void vm_print_stats(const struct vm *vm, FILE *out)
         fprintf(out, "vpio stats: %s unclaimed accesses=%llu\n", bus->name,
                 (unsigned long long)bus->unclaimed);
     }
+    fprintf(out, "vpio stats: errors irq_errors=%llu\n",
+            (unsigned long long)__atomic_load_n(&vm->irq_errors, __ATOMIC_RELAXED));
     vm_devices_print_stats((struct vm *)vm, out);
 }

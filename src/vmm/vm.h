@@ -70,6 +70,10 @@ struct vm {
     struct io_thread io; /* the devices' I/O thread (vm_io_thread) */
     bool io_ready;       /* io initialised (its eventfd exists) */
     uint64_t irq_errors; /* KVM_IRQ_LINE failures (atomic adds: vCPU and I/O threads) */
+    /* Set by the caller before vm_destroy when set-up failed and the VM
+     * never ran: devices then also remove what they created outside the
+     * process (a switch arena). */
+    bool setup_failed;
     uint64_t start_ns, end_ns;
     char err[256];
 };

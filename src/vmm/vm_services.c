@@ -146,7 +146,7 @@ void vm_devices_destroy(struct vm *vm)
     vm_devices_stop(vm);
     for (int i = vm->device_count - 1; i >= 0; i--)
         if (vm->devices[i].ops->destroy)
-            vm->devices[i].ops->destroy(vm->devices[i].opaque);
+            vm->devices[i].ops->destroy(vm->devices[i].opaque, vm->setup_failed);
     vm->device_count = 0;
     vm->io_ready = false; /* io_thread_stop closed its eventfd */
 }

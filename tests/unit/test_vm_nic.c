@@ -3,6 +3,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,9 +81,11 @@ static void csb_is_offered_unless_switched_off(void **state)
 static void bad_specs_are_refused(void **state)
 {
     setup_vm();
-    assert_int_equal(nic_add("bogus-backend"), -1);
+    assert_int_equal(nic_add("bogus-backend"), VM_DEVICE_BAD_SPEC);
     assert_non_null(strstr(vm.err, "bogus-backend"));
-    assert_int_equal(nic_add("null,mac=zz"), -1);
+    assert_int_equal(nic_add("null,mac=zz"), VM_DEVICE_BAD_SPEC);
+    /* A spec that parses but whose backend cannot be opened: set-up. */
+    assert_int_equal(nic_add("pcap:/nonexistent-dir/x.pcap"), VM_DEVICE_SETUP);
     assert_int_equal(e1000_nic_count(&vm), 0);
     for (int i = 0; i < E1000_NIC_MAX; i++)
         assert_int_equal(nic_add("null"), 0);
@@ -91,12 +94,65 @@ static void bad_specs_are_refused(void **state)
     teardown_vm();
 }
 
+/* --stats shows every error counter, also when 0; here (no KVM behind the
+ * fake VM) the irqfd and the ioeventfd probe fail and are counted. */
+static void error_counters_are_shown(void **state)
+{
+    setup_vm();
+    assert_int_equal(nic_add("null"), 0);
+    assert_int_equal(vm_devices_start(&vm), 0);
+    vm_devices_stop(&vm);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    vm_devices_print_stats(&vm, out);
+    fclose(out);
+    assert_non_null(strstr(text, "vpio stats: e1000-0 errors bind_errors=1 irqfd_errors=1 "
+                                 "io_source_errors=0\n"));
+    free(text);
+    teardown_vm();
+}
+
+/* A VM whose set-up fails removes the switch its first --nic created. */
+static void failed_setup_removes_its_switch(void **state)
+{
+    setup_vm();
+    char sw[32], spec[64], path[64];
+    snprintf(sw, sizeof(sw), "vpnt%d", (int)getpid());
+    snprintf(spec, sizeof(spec), "%s:a", sw);
+    snprintf(path, sizeof(path), "/dev/shm/vpio-%s", sw);
+    assert_int_equal(nic_add(spec), 0);
+    assert_int_equal(access(path, F_OK), 0);
+    assert_int_equal(nic_add(spec), VM_DEVICE_SETUP); /* the port is taken */
+    vm.setup_failed = true;
+    teardown_vm();
+    assert_int_not_equal(access(path, F_OK), 0);
+    unlink(path);
+}
+
+/* A VM that ran leaves the switch for others. */
+static void normal_end_keeps_the_switch(void **state)
+{
+    setup_vm();
+    char sw[32], spec[64], path[64];
+    snprintf(sw, sizeof(sw), "vpnk%d", (int)getpid());
+    snprintf(spec, sizeof(spec), "%s:a", sw);
+    snprintf(path, sizeof(path), "/dev/shm/vpio-%s", sw);
+    assert_int_equal(nic_add(spec), 0);
+    teardown_vm();
+    assert_int_equal(access(path, F_OK), 0);
+    unlink(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(nic_appears_on_pci_and_mmio),
         cmocka_unit_test(csb_is_offered_unless_switched_off),
         cmocka_unit_test(bad_specs_are_refused),
+        cmocka_unit_test(error_counters_are_shown),
+        cmocka_unit_test(failed_setup_removes_its_switch),
+        cmocka_unit_test(normal_end_keeps_the_switch),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
