@@ -39,7 +39,7 @@ struct e1000_config {
     void *deadline_opaque;
     /* Offer the CSB paravirtual extension (docs/csb.md): PCI subsystem ID
      * 0x1101 and the CSBAL/CSBAH registers. false: a plain 82540EM. The
-     * --nic parser's default is on (net_nic_spec.csb). */
+     * --nic default is on (e1000_opts.h). */
     bool csb;
     /* Optional: called (device lock held, from the thread that wrote CSBAL
      * or CTRL.RST: a vCPU) when the guest turns the CSB on or off, e.g. to

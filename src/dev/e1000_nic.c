@@ -1,6 +1,8 @@
 /* The e1000 as a NIC of a VM (see e1000_nic.h). */
 #include "dev/e1000_nic.h"
 
+#include "dev/e1000_opts.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -155,8 +157,10 @@ int e1000_nic_add(struct vm *vm, const char *spec, char *err, size_t errlen)
         return VM_DEVICE_BAD_SPEC;
     }
     struct net_nic_spec parsed;
+    struct e1000_nic_opts opts;
     char why[200];
-    if (net_nic_spec_parse(spec, &parsed, why, sizeof(why)) < 0) {
+    if (net_nic_spec_parse(spec, &parsed, why, sizeof(why)) < 0 ||
+        e1000_nic_opts_parse(parsed.dev_opts, &opts, why, sizeof(why)) < 0) {
         snprintf(err, errlen, "--nic %s: %s", spec, why);
         return VM_DEVICE_BAD_SPEC;
     }
@@ -167,8 +171,8 @@ int e1000_nic_add(struct vm *vm, const char *spec, char *err, size_t errlen)
         snprintf(err, errlen, "eventfd: %s", strerror(errno));
         return VM_DEVICE_SETUP;
     }
-    struct e1000_config cfg = {.mitigation = parsed.mitigation != 0,
-                               .csb = parsed.csb != 0,
+    struct e1000_config cfg = {.mitigation = opts.mitigation,
+                               .csb = opts.csb,
                                .deadline_changed = nic_deadline_changed,
                                .deadline_opaque = io};
     if (parsed.has_mac)
@@ -195,7 +199,7 @@ int e1000_nic_add(struct vm *vm, const char *spec, char *err, size_t errlen)
         return VM_DEVICE_SETUP;
     }
     if (cfg.csb) {
-        if (e1000_csb_kvm_init(&nic->csb, vm, &nic->e1000, parsed.csb_poll_us) < 0) {
+        if (e1000_csb_kvm_init(&nic->csb, vm, &nic->e1000, opts.csb_poll_us) < 0) {
             snprintf(err, errlen, "--nic %s: CSB set-up: %s", spec, strerror(errno));
             e1000_pci_destroy(&nic->e1000);
             net_backend_discard(nic->backend);

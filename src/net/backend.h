@@ -146,9 +146,12 @@ void net_backend_close(struct net_backend *be);   /* NULL is fine */
 void net_backend_discard(struct net_backend *be); /* ops->discard or close; NULL is fine */
 
 /* ---- the --nic specification ----
- *   BACKEND[,mac=XX:XX:XX:XX:XX:XX][,mitigation=on|off][,csb=on|off][,csb_poll_us=N]
+ *   BACKEND[,mac=XX:XX:XX:XX:XX:XX][,DEVICE_OPTION=VALUE]...
  *   BACKEND := null | pcap:FILE | tap:IFNAME | switch:SWITCH:PORT | SWITCH:PORT
- * (a bare SWITCH:PORT such as vale0:p1 means the switch backend). */
+ * (a bare SWITCH:PORT such as vale0:p1 means the switch backend). Options
+ * other than mac belong to the device and are handed to its parser as they
+ * are (dev_opts): the e1000's are mitigation, csb and csb_poll_us
+ * (src/dev/e1000_opts.h). */
 enum net_backend_kind {
     NET_BACKEND_NULL = 0,
     NET_BACKEND_PCAP,
@@ -163,9 +166,7 @@ struct net_nic_spec {
     char arg[NET_SPEC_ARG_MAX]; /* pcap file, tap name, or "SWITCH:PORT" */
     bool has_mac;
     uint8_t mac[6];
-    int mitigation;       /* -1 unset (model default: on), 0 off, 1 on */
-    int csb;              /* offer the CSB extension: -1 unset (default: on), 0 off, 1 on */
-    unsigned csb_poll_us; /* CSB I/O thread poll time before sleeping; 0 unset (default 50) */
+    char dev_opts[NET_SPEC_ARG_MAX]; /* "key=value[,key=value]..." for the device, or "" */
 };
 
 /* Pure parser (no I/O): 0 on success, -1 with a message in err. */
@@ -177,7 +178,8 @@ void net_default_mac(unsigned index, uint8_t mac[6]);
 
 /* Opens the backend a parsed spec names; NULL with a message in err. */
 struct net_backend *net_backend_create(const struct net_nic_spec *spec, char *err, size_t errlen);
-/* Parses a --nic spec and opens its backend (mac/mitigation are ignored here). */
+/* Parses a --nic spec and opens its backend (mac and device options are
+ * ignored here). */
 struct net_backend *net_backend_open(const char *spec, char *err, size_t errlen);
 
 /* The backends. */
