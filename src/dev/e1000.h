@@ -190,7 +190,7 @@ struct e1000 {
     uint8_t *tx_arena; /* staged frames of the current batch */
     uint32_t tx_arena_used;
     uint64_t tx_pass_bytes; /* bytes staged in the current TX pass (work bound) */
-    struct net_txframe *tx_batch;
+    struct vpio_pkt *tx_batch;
     unsigned tx_batch_n;
     uint8_t **tx_dd; /* status bytes to set DD in once the batch has gone */
     unsigned tx_dd_n;

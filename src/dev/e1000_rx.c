@@ -317,7 +317,7 @@ static int rx_direct(struct e1000 *dev, uint32_t rctl, unsigned budget, uint32_t
     unsigned k = free_descs < budget ? free_descs : budget;
     if (k > RX_DIRECT_BATCH)
         k = RX_DIRECT_BATCH;
-    struct net_rxbuf bufs[RX_DIRECT_BATCH];
+    struct vpio_rxpkt bufs[RX_DIRECT_BATCH];
     uint8_t *descs[RX_DIRECT_BATCH];
     for (unsigned i = 0; i < k; i++) {
         uint32_t h = (ring.head + i) % ring.n;
@@ -334,7 +334,7 @@ static int rx_direct(struct e1000 *dev, uint32_t rctl, unsigned budget, uint32_t
             break;
         }
         descs[i] = dp;
-        bufs[i] = (struct net_rxbuf){.buf = buf, .cap = cap};
+        bufs[i] = (struct vpio_rxpkt){.buf = buf, .cap = cap};
     }
     if (k == 0)
         return -1;

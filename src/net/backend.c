@@ -180,7 +180,7 @@ struct net_backend *net_backend_alloc(const struct net_backend_ops *ops, size_t 
     return be;
 }
 
-unsigned net_recv_batch(struct net_backend *be, struct net_rxbuf *b, unsigned n)
+unsigned net_recv_batch(struct net_backend *be, struct vpio_rxpkt *b, unsigned n)
 {
     if (be->ops->recv_batch)
         return be->ops->recv_batch(be, b, n);

@@ -5,10 +5,15 @@
  * NIC's lock held; a backend never calls back into the device.
  *
  * Who owns what:
+ * Frames travel as struct vpio_pkt / struct vpio_rxpkt (vpio/frame.h), the
+ * switch's own descriptors: the switch port passes a batch through as it is.
+ *
  *   send_batch: the frames (and their bytes) belong to the caller and are
  *     valid only during the call; the backend copies what it keeps. It returns
  *     how many frames it accepted (the rest are dropped and counted by the
  *     backend in stats.tx_drops). It may be handed up to NET_BATCH_MAX frames.
+ *     Device models hand contiguous frames (iovcnt 0); a backend other than
+ *     the switch port drops a frame with iovcnt > 0 (tx_drops).
  *   recv: copies one frame of at most cap bytes into buf and returns its length;
  *     0 when nothing is waiting; a frame longer than cap is dropped, counted in
  *     stats.rx_drops, and the next one is tried.
@@ -41,21 +46,12 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "vpio/frame.h" /* struct vpio_pkt, struct vpio_rxpkt */
+
 #define NET_BATCH_MAX 1024
 #define NET_FRAME_MAX 65536 /* largest frame a backend is ever handed */
 
-struct net_rxbuf {
-    uint8_t *buf; /* where the frame goes */
-    uint32_t cap; /* at most this many bytes */
-    uint32_t len; /* out: the frame's length */
-};
-
 typedef uint64_t (*net_rx_ready_fn)(void *opaque);
-
-struct net_txframe {
-    const uint8_t *data; /* contiguous frame, destination MAC first */
-    uint32_t len;
-};
 
 struct net_backend_stats {
     uint64_t tx_frames, tx_bytes, tx_batches, tx_drops;
@@ -66,11 +62,11 @@ struct net_backend;
 
 struct net_backend_ops {
     const char *kind; /* "null", "pcap", "tap", "switch" */
-    unsigned (*send_batch)(struct net_backend *be, const struct net_txframe *frames, unsigned n);
+    unsigned (*send_batch)(struct net_backend *be, const struct vpio_pkt *frames, unsigned n);
     ssize_t (*recv)(struct net_backend *be, void *buf, size_t cap);
     int (*poll_fd)(struct net_backend *be);
     void (*close)(struct net_backend *be); /* frees be */
-    unsigned (*recv_batch)(struct net_backend *be, struct net_rxbuf *b, unsigned n);
+    unsigned (*recv_batch)(struct net_backend *be, struct vpio_rxpkt *b, unsigned n);
     int (*rx_pending)(struct net_backend *be);
     uint64_t (*rx_dropped)(struct net_backend *be);
     int (*start_rx)(struct net_backend *be, net_rx_ready_fn on_ready, void *opaque);
@@ -90,8 +86,7 @@ struct net_backend {
 };
 
 /* ---- inline dispatch ---- */
-static inline unsigned net_send_batch(struct net_backend *be, const struct net_txframe *f,
-                                      unsigned n)
+static inline unsigned net_send_batch(struct net_backend *be, const struct vpio_pkt *f, unsigned n)
 {
     return be->ops->send_batch(be, f, n);
 }
@@ -103,7 +98,7 @@ static inline int net_poll_fd(struct net_backend *be)
 {
     return be->ops->poll_fd ? be->ops->poll_fd(be) : -1;
 }
-unsigned net_recv_batch(struct net_backend *be, struct net_rxbuf *b, unsigned n);
+unsigned net_recv_batch(struct net_backend *be, struct vpio_rxpkt *b, unsigned n);
 static inline int net_rx_pending(struct net_backend *be)
 {
     return be->ops->rx_pending ? be->ops->rx_pending(be) : 0;

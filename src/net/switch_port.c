@@ -1,7 +1,8 @@
 /* The switch-port backend: a port of a vpio switch (include/vpio/switch.h).
  *
- * TX: the model's batch goes to vpio_port_send_batch() as it is (the switch
- * copies each frame once, into the destination rings).
+ * TX: the model's batch (struct vpio_pkt, the switch's own descriptor) goes
+ * to vpio_port_send_batch() as it is (the switch copies each frame once,
+ * into the destination rings).
  *
  * RX: the consumer (the device model, under its own lock, from whichever of
  * its threads is receiving) copies frames straight from the port's RX ring
@@ -37,8 +38,6 @@ struct sw_priv {
     bool rx_started;
     net_rx_ready_fn on_ready;
     void *opaque;
-    struct vpio_pkt pkts[NET_BATCH_MAX];
-    struct vpio_rxpkt rx[NET_BATCH_MAX];
 };
 
 static void sleep_ns(uint64_t ns)
@@ -94,14 +93,12 @@ static void sw_stop_rx(struct net_backend *be)
     s->rx_started = false;
 }
 
-static unsigned sw_send_batch(struct net_backend *be, const struct net_txframe *f, unsigned n)
+static unsigned sw_send_batch(struct net_backend *be, const struct vpio_pkt *f, unsigned n)
 {
     struct sw_priv *s = be->priv;
     if (n > NET_BATCH_MAX)
         n = NET_BATCH_MAX;
-    for (unsigned i = 0; i < n; i++)
-        s->pkts[i] = (struct vpio_pkt){.data = f[i].data, .len = f[i].len};
-    unsigned ok = vpio_port_send_batch(s->port, s->pkts, n);
+    unsigned ok = vpio_port_send_batch(s->port, f, n); /* the same descriptors, no re-packing */
     if (ok > n)
         ok = n;
     for (unsigned i = 0; i < n; i++)
@@ -112,27 +109,23 @@ static unsigned sw_send_batch(struct net_backend *be, const struct net_txframe *
     return ok;
 }
 
-static unsigned sw_recv_batch(struct net_backend *be, struct net_rxbuf *b, unsigned n)
+static unsigned sw_recv_batch(struct net_backend *be, struct vpio_rxpkt *b, unsigned n)
 {
     struct sw_priv *s = be->priv;
     if (n > NET_BATCH_MAX)
         n = NET_BATCH_MAX;
-    for (unsigned i = 0; i < n; i++)
-        s->rx[i] = (struct vpio_rxpkt){.buf = b[i].buf, .cap = b[i].cap};
     uint64_t too_long = vpio_port_rx_too_long(s->port);
-    unsigned got = vpio_port_recv_batch(s->port, s->rx, n);
+    unsigned got = vpio_port_recv_batch(s->port, b, n); /* straight into the caller's buffers */
     be->stats.rx_drops += vpio_port_rx_too_long(s->port) - too_long;
-    for (unsigned i = 0; i < got; i++) {
-        b[i].len = s->rx[i].len;
-        be->stats.rx_bytes += s->rx[i].len;
-    }
+    for (unsigned i = 0; i < got; i++)
+        be->stats.rx_bytes += b[i].len;
     be->stats.rx_frames += got;
     return got;
 }
 
 static ssize_t sw_recv(struct net_backend *be, void *buf, size_t cap)
 {
-    struct net_rxbuf b = {.buf = buf, .cap = cap > UINT32_MAX ? UINT32_MAX : (uint32_t)cap};
+    struct vpio_rxpkt b = {.buf = buf, .cap = cap > UINT32_MAX ? UINT32_MAX : (uint32_t)cap};
     return sw_recv_batch(be, &b, 1) == 1 ? (ssize_t)b.len : 0;
 }
 

@@ -49,11 +49,11 @@ struct fbe {
     uint64_t sent;
 };
 
-static unsigned fbe_send(struct net_backend *be, const struct net_txframe *fr, unsigned n)
+static unsigned fbe_send(struct net_backend *be, const struct vpio_pkt *fr, unsigned n)
 {
     struct fbe *b = (struct fbe *)be;
     for (unsigned i = 0; i < n; i++) {
-        volatile uint8_t x = fr[i].len ? fr[i].data[0] ^ fr[i].data[fr[i].len - 1] : 0;
+        volatile uint8_t x = fr[i].len ? ((const uint8_t *)fr[i].data)[0] ^ ((const uint8_t *)fr[i].data)[fr[i].len - 1] : 0;
         (void)x;
     }
     b->sent += n;

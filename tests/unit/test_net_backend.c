@@ -122,7 +122,7 @@ static void test_null_backend(void **state)
     assert_non_null(be);
     assert_string_equal(be->ops->kind, "null");
     uint8_t a[60] = {1}, b[1514] = {2};
-    struct net_txframe f[2] = {{a, sizeof(a)}, {b, sizeof(b)}};
+    struct vpio_pkt f[2] = {{.data = a, .len = sizeof(a)}, {.data = b, .len = sizeof(b)}};
     assert_int_equal(net_send_batch(be, f, 2), 2);
     assert_int_equal(be->stats.tx_frames, 2);
     assert_int_equal(be->stats.tx_bytes, 60 + 1514);
@@ -146,10 +146,10 @@ static void test_pcap_backend_roundtrip(void **state)
     assert_non_null(be);
     assert_int_equal(net_poll_fd(be), -1);
     uint8_t fr[3][200];
-    struct net_txframe f[3];
+    struct vpio_pkt f[3];
     for (int i = 0; i < 3; i++) {
         memset(fr[i], 0x10 + i, sizeof(fr[i]));
-        f[i] = (struct net_txframe){fr[i], (uint32_t)(60 + 50 * i)};
+        f[i] = (struct vpio_pkt){.data = fr[i], .len = (uint32_t)(60 + 50 * i)};
     }
     assert_int_equal(net_send_batch(be, f, 3), 3);
     assert_int_equal(net_send_batch(be, f, 1), 1);
@@ -242,14 +242,14 @@ static void test_switch_backend(void **state)
     assert_int_equal(net_rx_pending(bb), 0);
     for (int round = 0; round < 3; round++) {
         uint8_t fr[3][100];
-        struct net_txframe f[3];
+        struct vpio_pkt f[3];
         for (int i = 0; i < 3; i++) {
             memset(fr[i], 0, sizeof(fr[i]));
             memset(fr[i], 0xFF, 6); /* broadcast */
             fr[i][6] = 0x02, fr[i][11] = 0x0A;
             fr[i][12] = 0x88, fr[i][13] = 0xB5;
             fr[i][20] = (uint8_t)(round * 3 + i);
-            f[i] = (struct net_txframe){fr[i], (uint32_t)(60 + i)};
+            f[i] = (struct vpio_pkt){.data = fr[i], .len = (uint32_t)(60 + i)};
         }
         assert_int_equal(net_send_batch(ba, f, 3), 3);
         assert_true(wait_readable(ready_fd, 3000));
@@ -266,21 +266,21 @@ static void test_switch_backend(void **state)
     }
     /* recv_batch into three 64-byte buffers: 60, 100 (too long), 61 bytes */
     uint8_t fr[3][100];
-    struct net_txframe f[3];
+    struct vpio_pkt f[3];
     const uint32_t lens[3] = {60, 100, 61};
     for (int i = 0; i < 3; i++) {
         memset(fr[i], 0, sizeof(fr[i]));
         memset(fr[i], 0xFF, 6);
         fr[i][12] = 0x88, fr[i][13] = 0xB5;
         fr[i][20] = (uint8_t)(100 + i);
-        f[i] = (struct net_txframe){fr[i], lens[i]};
+        f[i] = (struct vpio_pkt){.data = fr[i], .len = lens[i]};
     }
     assert_int_equal(net_send_batch(ba, f, 3), 3);
     assert_true(wait_readable(ready_fd, 3000));
     uint8_t small[3][64];
-    struct net_rxbuf rb[3];
+    struct vpio_rxpkt rb[3];
     for (int i = 0; i < 3; i++)
-        rb[i] = (struct net_rxbuf){.buf = small[i], .cap = sizeof(small[i])};
+        rb[i] = (struct vpio_rxpkt){.buf = small[i], .cap = sizeof(small[i])};
     assert_int_equal(net_recv_batch(bb, rb, 3), 2);
     assert_int_equal(rb[0].len, 60);
     assert_int_equal(small[0][20], 100);
@@ -321,13 +321,13 @@ static int tap_child(void)
     if (ioctl(sk, SIOCSIFFLAGS, &ifr) < 0)
         return 3;
     uint8_t fr[2][64];
-    struct net_txframe f[2];
+    struct vpio_pkt f[2];
     for (int i = 0; i < 2; i++) {
         memset(fr[i], 0, 64);
         memset(fr[i], 0xFF, 6);
         fr[i][6] = 0x02, fr[i][11] = 0x01;
         fr[i][12] = 0x88, fr[i][13] = 0xB5; /* local experimental ethertype */
-        f[i] = (struct net_txframe){fr[i], 64};
+        f[i] = (struct vpio_pkt){.data = fr[i], .len = 64};
     }
     if (net_send_batch(be, f, 2) != 2)
         return 4;
