@@ -233,7 +233,7 @@ static void rx_oversize(struct e1000 *dev)
  * increase counts (a backend that lowered it must not count 2^64). */
 static void rx_backend_oversize(struct e1000 *dev, uint64_t before)
 {
-    uint64_t now = dev->backend->stats.rx_drops;
+    uint64_t now = net_rx_too_long(dev->backend);
     if (now > before)
         rx_oversize_n(dev, now - before);
 }
@@ -355,7 +355,7 @@ static int rx_direct(struct e1000 *dev, uint32_t rctl, unsigned budget, uint32_t
     unsigned k = free_descs < budget ? free_descs : budget;
     if (k > RX_DIRECT_BATCH)
         k = RX_DIRECT_BATCH;
-    struct net_rxbuf bufs[RX_DIRECT_BATCH];
+    struct vpio_rxpkt bufs[RX_DIRECT_BATCH];
     uint8_t *descs[RX_DIRECT_BATCH];
     for (unsigned i = 0; i < k; i++) {
         uint32_t h = (ring.head + i) % ring.n;
@@ -372,11 +372,11 @@ static int rx_direct(struct e1000 *dev, uint32_t rctl, unsigned budget, uint32_t
             break;
         }
         descs[i] = dp;
-        bufs[i] = (struct net_rxbuf){.buf = buf, .cap = cap};
+        bufs[i] = (struct vpio_rxpkt){.buf = buf, .cap = cap};
     }
     if (k == 0)
         return -1;
-    uint64_t too_long = dev->backend->stats.rx_drops;
+    uint64_t too_long = net_rx_too_long(dev->backend);
     unsigned got = net_recv_batch(dev->backend, bufs, k);
     rx_backend_oversize(dev, too_long);
     uint32_t max = cap - 1, w = 0;
@@ -475,7 +475,7 @@ unsigned e1000_rx_poll_locked(struct e1000 *dev)
         delivered += r == RX_DELIVERED;
     }
     /* A backend that can hold frames keeps them while the guest has no room. */
-    bool holds = dev->backend && dev->backend->ops->rx_pending;
+    bool holds = dev->backend && net_holds_rx(dev->backend);
     while (budget && dev->backend) {
         if (!dev->backlog_n) {
             int got = rx_direct(dev, R(dev, E1000_RCTL), budget, &cause, &delivered);
@@ -492,7 +492,7 @@ unsigned e1000_rx_poll_locked(struct e1000 *dev)
             if (!rx_ring_get(dev, &ring, false) || rx_ring_free(&ring) == 0)
                 break;
         }
-        uint64_t too_long = dev->backend->stats.rx_drops;
+        uint64_t too_long = net_rx_too_long(dev->backend);
         ssize_t len = net_recv(dev->backend, dev->rx_buf, E1000_RX_FRAME_MAX);
         rx_backend_oversize(dev, too_long); /* longer than any RCTL allows */
         if (len <= 0)

@@ -103,8 +103,6 @@ int net_nic_spec_parse(const char *s, struct net_nic_spec *out, char *err, size_
 {
     struct net_nic_spec sp;
     memset(&sp, 0, sizeof(sp));
-    sp.mitigation = -1;
-    sp.csb = -1;
     if (!s || !*s)
         return fail(err, errlen, "empty --nic specification");
     const char *comma = strchr(s, ',');
@@ -144,35 +142,15 @@ int net_nic_spec_parse(const char *s, struct net_nic_spec *out, char *err, size_
             if (net_parse_mac(val, sp.mac) < 0)
                 return fail(err, errlen, "--nic: bad mac '%s' (unicast XX:XX:XX:XX:XX:XX)", val);
             sp.has_mac = true;
-        } else if (!strcmp(opt, "mitigation")) {
-            if (sp.mitigation != -1)
-                return fail(err, errlen, "--nic: mitigation given twice");
-            if (!strcmp(val, "on"))
-                sp.mitigation = 1;
-            else if (!strcmp(val, "off"))
-                sp.mitigation = 0;
-            else
-                return fail(err, errlen, "--nic: mitigation must be on or off, not '%s'", val);
-        } else if (!strcmp(opt, "csb")) {
-            if (sp.csb != -1)
-                return fail(err, errlen, "--nic: csb given twice");
-            if (!strcmp(val, "on"))
-                sp.csb = 1;
-            else if (!strcmp(val, "off"))
-                sp.csb = 0;
-            else
-                return fail(err, errlen, "--nic: csb must be on or off, not '%s'", val);
-        } else if (!strcmp(opt, "csb_poll_us")) {
-            if (sp.csb_poll_us)
-                return fail(err, errlen, "--nic: csb_poll_us given twice");
-            char *end_num = NULL;
-            unsigned long us = strtoul(val, &end_num, 10);
-            if (!*val || !isdigit((unsigned char)*val) || *end_num || us < 1 || us > 1000000)
-                return fail(err, errlen, "--nic: csb_poll_us must be 1..1000000, not '%s'", val);
-            sp.csb_poll_us = (unsigned)us;
         } else {
-            return fail(err, errlen,
-                        "--nic: unknown option '%s' (mac, mitigation, csb, csb_poll_us)", opt);
+            /* Not a backend option: the device's own parser takes it
+             * (e1000_nic_opts_parse for the e1000), and refuses what it
+             * does not know. */
+            size_t used = strlen(sp.dev_opts);
+            int n = snprintf(sp.dev_opts + used, sizeof(sp.dev_opts) - used, "%s%s=%s",
+                             used ? "," : "", opt, val);
+            if (n < 0 || (size_t)n >= sizeof(sp.dev_opts) - used)
+                return fail(err, errlen, "--nic: device options too long");
         }
         p = end;
     }
@@ -192,7 +170,7 @@ struct net_backend *net_backend_alloc(const struct net_backend_ops *ops, size_t 
     return be;
 }
 
-unsigned net_recv_batch(struct net_backend *be, struct net_rxbuf *b, unsigned n)
+unsigned net_recv_batch(struct net_backend *be, struct vpio_rxpkt *b, unsigned n)
 {
     if (be->ops->recv_batch)
         return be->ops->recv_batch(be, b, n);
@@ -210,6 +188,14 @@ void net_backend_close(struct net_backend *be)
 {
     if (be)
         be->ops->close(be);
+}
+
+void net_backend_discard(struct net_backend *be)
+{
+    if (be && be->ops->discard)
+        be->ops->discard(be);
+    else
+        net_backend_close(be);
 }
 
 struct net_backend *net_backend_create(const struct net_nic_spec *spec, char *err, size_t errlen)

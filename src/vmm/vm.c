@@ -290,7 +290,7 @@ int vm_load_kernel(struct vm *vm, const struct vm_image *img, const char *cmdlin
 
 void vm_destroy(struct vm *vm)
 {
-    vm_nics_destroy(vm);
+    vm_devices_destroy(vm);
     if (vm->run)
         munmap(vm->run, vm->run_size);
     if (vm->mem.host)

@@ -189,11 +189,13 @@ static void reenter(struct fbe *b)
     b->in_callback--;
 }
 
-static unsigned fbe_send(struct net_backend *be, const struct net_txframe *fr, unsigned n)
+static unsigned fbe_send(struct net_backend *be, const struct vpio_pkt *fr, unsigned n)
 {
     struct fbe *b = (struct fbe *)be;
     for (unsigned i = 0; i < n; i++) {
-        volatile uint8_t x = fr[i].len ? fr[i].data[0] ^ fr[i].data[fr[i].len - 1] : 0;
+        volatile uint8_t x = fr[i].len ? ((const uint8_t *)fr[i].data)[0] ^
+                                             ((const uint8_t *)fr[i].data)[fr[i].len - 1]
+                                       : 0;
         (void)x;
     }
     reenter(b);
@@ -236,7 +238,7 @@ static ssize_t fbe_recv(struct net_backend *be, void *buf, size_t cap)
     return 0;
 }
 
-static unsigned fbe_recv_batch(struct net_backend *be, struct net_rxbuf *rb, unsigned n)
+static unsigned fbe_recv_batch(struct net_backend *be, struct vpio_rxpkt *rb, unsigned n)
 {
     struct fbe *b = (struct fbe *)be;
     reenter(b);

@@ -28,7 +28,7 @@
 #include "test_e1000_harness.h"
 
 #include "dev/e1000_csb_thread.h"
-#include "vmm/io_thread.h"
+#include "devif/io_thread.h"
 #include "vpio/switch.h"
 
 #define S_RAM (8u << 20)

@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "vmm/io_thread.h"
+#include "devif/io_thread.h"
 #include "vpio/clock.h"
 
 struct fake {

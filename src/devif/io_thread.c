@@ -1,5 +1,5 @@
 /* The I/O thread loop (see io_thread.h). */
-#include "io_thread.h"
+#include "devif/io_thread.h"
 
 #include <errno.h>
 #include <poll.h>
