@@ -34,7 +34,7 @@ qemu_vm() {   # qemu_vm NAME NETDEV-AND-DEVICE-ARGS... -- CMDLINE
     local args=()
     while [ "$1" != -- ]; do args+=("$1"); shift; done
     shift
-    exec timeout 40 "$qemu" "${accel[@]}" -machine pc -m 64M -nodefaults -display none \
+    exec timeout 90 "$qemu" "${accel[@]}" -machine pc -m 64M -nodefaults -display none \
         -monitor none -serial "file:$tmp/$name.out" -no-reboot \
         -device isa-debug-exit,iobase=0xf4,iosize=0x04 "${args[@]}" \
         -kernel "$kernel" -append "$1" >"$tmp/$name.log" 2>&1
