@@ -6,6 +6,8 @@
 #                   AddressSanitizer + UBSan (in build/san)
 #   make fuzz       build the libFuzzer targets and run each for FUZZ_SECONDS
 #                   (same as make fuzz-run)
+#   make coverage-e1000  src/dev coverage of the fuzz_e1000 corpus (llvm-cov)
+#   make tsan-stress     the e1000 VM-threads stress test under ThreadSanitizer
 #   make bench      the benchmark table (vpio bench)
 #   make clean
 #
@@ -32,7 +34,7 @@ CFLAGS  += -fsanitize=thread -fno-omit-frame-pointer -Wno-tsan # fences: not mod
 LDFLAGS += -fsanitize=thread
 endif
 
-LIB_SRCS  := $(sort $(wildcard src/vmm/*.c src/dev/*.c src/net/*.c src/switch/*.c))
+LIB_SRCS  := $(sort $(wildcard src/vmm/*.c src/dev/*.c src/devif/*.c src/net/*.c src/switch/*.c))
 CLI_SRCS  := $(sort $(wildcard src/cli/*.c))
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
@@ -54,7 +56,7 @@ SAN_INTEGRATION_PATTERNS := vpio_% switch_% qemu_switch% vhost_user_% uplink_%
 SAN_INTEGRATION := $(filter $(SAN_INTEGRATION_PATTERNS),$(INTEGRATION_SCRIPTS))
 SAN_BUILD := build/san
 
-.PHONY: all test check fuzz fuzz-build fuzz-run bench clean unit guest format print-san-integration tsan-stress coverage
+.PHONY: all test check fuzz fuzz-build fuzz-run bench clean unit guest format print-san-integration tsan-switch-stress coverage
 all: $(BUILD)/vpio guest
 
 $(BUILD)/%.o: %.c
@@ -90,7 +92,7 @@ check:
 
 # The switch's concurrent-peer stress test under ThreadSanitizer (not part
 # of scripts/test.sh: see docs/switch.md, "Stress test").
-tsan-stress:
+tsan-switch-stress:
 	$(MAKE) BUILD=build/tsan SAN=thread OPT=-O1 build/tsan/tests/test_switch_stress
 	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 build/tsan/tests/test_switch_stress
 
@@ -142,6 +144,22 @@ fuzz-run: $(FUZZ_BINS)
 	done; echo "$$p $$f 0" >$(BUILD)/fuzz/fuzz-summary; [ $$f -eq 0 ]
 
 fuzz: fuzz-run
+
+# src/dev coverage reached by the fuzz_e1000 corpus (docs/e1000-security.md).
+.PHONY: coverage-e1000
+coverage-e1000:
+	scripts/coverage-e1000.sh
+
+# The VM-threads stress test under ThreadSanitizer (tests/unit/test_e1000_stress.c).
+TSAN_STRESS_SECONDS ?= 15
+.PHONY: tsan-stress
+tsan-stress:
+	@mkdir -p $(BUILD)/tsan
+	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -g -O1 -Iinclude -Isrc -pthread -fsanitize=thread \
+	  -o $(BUILD)/tsan/test_e1000_stress tests/unit/test_e1000_stress.c $(LIB_SRCS) \
+	  -lcmocka $(LDLIBS)
+	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=tests/unit/tsan-stress.supp" \
+	  E1000_STRESS_SECONDS=$(TSAN_STRESS_SECONDS) $(BUILD)/tsan/test_e1000_stress
 
 bench: all
 	$(BUILD)/vpio bench

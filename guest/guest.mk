@@ -10,7 +10,7 @@ GUEST_CFLAGS  := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
                  -ffreestanding -fno-builtin -fno-pic -fno-pie -mno-red-zone \
                  -mgeneral-regs-only -fno-stack-protector -fcf-protection=none \
                  -fno-asynchronous-unwind-tables -fno-unwind-tables \
-                 -mcmodel=small -m64 -Iguest/include -Iguest -MMD -MP
+                 -mcmodel=small -m64 -Iguest/include -Iguest -Iinclude -MMD -MP
 GUEST_LDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none \
                  -Wl,-z,max-page-size=4096 -Wl,-z,noexecstack -Wl,--no-warn-rwx-segments \
                  -T guest/guest.ld

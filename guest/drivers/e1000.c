@@ -89,13 +89,14 @@ static int csb_enable(struct e1000 *nic)
         u64 pa = (u64)(uintptr_t)c;     /* identity mapped: physical == virtual */
         csb_init(c, 0, E1000_NRX - 1);  /* the TDT and RDT just programmed */
         e1000_write(nic, E1000_CSBAH, (u32)(pa >> 32));
-        e1000_write(nic, E1000_CSBAL, (u32)pa | CSBAL_ENABLE | (nic->csb_edge ? CSBAL_EDGE : 0));
+        e1000_write(nic, E1000_CSBAL,
+                    (u32)pa | E1000_CSBAL_ENABLE | (nic->csb_edge ? E1000_CSBAL_EDGE : 0));
         u32 back = e1000_read(nic, E1000_CSBAL);
         ok = csb_readback_ok(back, pa);
         if (ok) {
             nic->csb = c;
             nic->csb_txkick_seen = nic->csb_rxkick_seen = 0;
-            nic->csb_edge = (back & CSBAL_EDGE) != 0; /* granted or not */
+            nic->csb_edge = (back & E1000_CSBAL_EDGE) != 0; /* granted or not */
         } else {
             free_pages(c, 1);
         }
@@ -107,18 +108,19 @@ static int csb_enable(struct e1000 *nic)
                !offered ? "the device does not offer the CSB extension"
                         : c ? "the device did not enable the CSB (CSBAL read back)"
                             : "no memory for the CSB page",
-               svid, ssid, CSB_SUBSYS_VENDOR, CSB_SUBSYS_ID);
+               svid, ssid, E1000_CSB_SUBSYS_VENDOR, E1000_CSB_SUBSYS_ID);
     else
         printf("e1000: CSB enabled at 0x%lx\n", (u64)(uintptr_t)c);
     return mode;
 }
 
-int e1000_probe(struct e1000 *nic, int index, const struct cmdline *cl)
+/* The probe, split the way Linux's e1000 splits it (probe / configure_tx /
+ * configure_rx / request_irq); the device sees the same register writes in
+ * the same order as one long function would make. */
+
+/* Driver options that need no device: txmode, moderation, send combining. */
+static int parse_options(struct e1000 *nic, const struct cmdline *cl)
 {
-    memset(nic, 0, sizeof(*nic));
-    nic->index = index;
-    if (index < 0 || index >= NIC_MAX)
-        return -1;
     int mode = e1000_txmode_parse(cmdline_get(cl, "txmode"));
     if (mode < 0) {
         printf("e1000: error: txmode=%s (classic|sc|csb)\n", cmdline_get(cl, "txmode"));
@@ -135,6 +137,12 @@ int e1000_probe(struct e1000 *nic, int index, const struct cmdline *cl)
     cmdline_u64(cl, "sc_timeout_us", &sc_us);
     nic->sc_timeout = tsc_hz / 1000000 * (sc_us ? sc_us : 1);
     nic->txd_cmd = TXD_EOP | TXD_IFCS | TXD_RS | (nic->tidv || nic->tadv ? TXD_IDE : 0);
+    return 0;
+}
+
+/* Finds the PCI function and takes the options that depend on it. */
+static int find_device(struct e1000 *nic, int index, const struct cmdline *cl)
+{
     nic->pci = pci_find(0x8086, 0x100e, index);
     if (!nic->pci) {
         printf("e1000: no 8086:100e number %d on bus 0\n", index);
@@ -154,9 +162,17 @@ int e1000_probe(struct e1000 *nic, int index, const struct cmdline *cl)
     }
     nic->csb_edge = !ci || !strcmp(ci, "edge");
     /* napi=1 (default): interrupts masked while the driver polls (napi_arm). */
+    u64 v = 0;
     nic->napi = !cmdline_u64(cl, "napi", &v) || v != 0;
     if (cmdline_u64(cl, "rdt_flush", &v))
         nic->rdt_flush = v != 0;
+    return 0;
+}
+
+/* BAR0, PCI command (memory space, bus master, INTx), device reset, MAC
+ * address, link up. */
+static int reset_device(struct e1000 *nic)
+{
     nic->mmio = pci_bar_addr(nic->pci, 0);
     if (!nic->mmio || nic->mmio >= (4ull << 30) - 0x20000) {
         printf("e1000: BAR0 0x%lx not usable (must be below 4 GiB)\n", nic->mmio);
@@ -199,8 +215,12 @@ int e1000_probe(struct e1000 *nic, int index, const struct cmdline *cl)
     u32 ctrl = e1000_read(nic, CTRL);
     ctrl = (ctrl | CTRL_SLU | CTRL_ASDE) & ~(CTRL_LRST | CTRL_PHY_RST | CTRL_ILOS);
     e1000_write(nic, CTRL, ctrl);
+    return 0;
+}
 
-    /* Rings and buffers from the page allocator (physical == virtual). */
+/* Rings and buffers from the page allocator (physical == virtual). */
+static int alloc_rings(struct e1000 *nic)
+{
     nic->tx = alloc_pages(E1000_NTX * 16 / PAGE_SIZE, 1);
     nic->rx = alloc_pages(E1000_NRX * 16 / PAGE_SIZE, 1);   /* 128-byte aligned at least */
     nic->txbuf = alloc_pages(E1000_NTX * E1000_BUF / PAGE_SIZE, 1);
@@ -213,49 +233,67 @@ int e1000_probe(struct e1000 *nic, int index, const struct cmdline *cl)
         nic->rx[i].addr = (u64)(uintptr_t)(nic->rxbuf + i * E1000_BUF);
     for (u32 i = 0; i < E1000_NTX; i++)
         nic->tx[i].addr = (u64)(uintptr_t)(nic->txbuf + i * E1000_BUF);
+    return 0;
+}
 
-    /* Filters: our MAC in RAR0, multicast table clear; promisc=1 option. */
+/* Receive side, up to enabling: address filters (our MAC in RAR0, multicast
+ * table clear) and the RX ring. RCTL comes later (enable_rx). */
+static void configure_rx(struct e1000 *nic)
+{
     e1000_write(nic, RAL0, nic->mac[0] | nic->mac[1] << 8 | nic->mac[2] << 16 |
                                (u32)nic->mac[3] << 24);
     e1000_write(nic, RAH0, nic->mac[4] | nic->mac[5] << 8 | 1u << 31);
     for (u32 i = 0; i < 128; i++)
         e1000_write(nic, MTA + 4 * i, 0);
-
-    /* Rings, then moderation, then (csb) the CSB page, then RX/TX enable:
-     * docs/csb.md wants the CSB on before RCTL.EN/TCTL.EN. */
     e1000_write(nic, RDBAL, (u32)(uintptr_t)nic->rx);
     e1000_write(nic, RDBAH, 0);
     e1000_write(nic, RDLEN, E1000_NRX * 16);
     e1000_write(nic, RDH, 0);
     e1000_write(nic, RDT, E1000_NRX - 1);
+}
+
+/* Transmit side, up to enabling: the TX ring. TCTL comes later (enable_tx). */
+static void configure_tx(struct e1000 *nic)
+{
     e1000_write(nic, TDBAL, (u32)(uintptr_t)nic->tx);
     e1000_write(nic, TDBAH, 0);
     e1000_write(nic, TDLEN, E1000_NTX * 16);
     e1000_write(nic, TDH, 0);
     e1000_write(nic, TDT, 0);
+}
+
+/* Interrupt moderation (itr=, tidv=, tadv=, rdtr=, radv=) and TIPG. */
+static void configure_moderation(struct e1000 *nic)
+{
     e1000_write(nic, RDTR, nic->rdtr);
     e1000_write(nic, RADV, nic->radv);
     e1000_write(nic, TIDV, nic->tidv);
     e1000_write(nic, TADV, nic->tadv);
     e1000_write(nic, ITR, nic->itr);
     e1000_write(nic, TIPG, 10 | 8 << 10 | 6 << 20);
-    nic->txmode = mode == E1000_TX_CSB ? csb_enable(nic) : mode;
+}
 
+/* RX and TX on (promisc=1: every frame). After the CSB (docs/csb.md). */
+static void enable_rx_tx(struct e1000 *nic, const struct cmdline *cl)
+{
     u64 promisc = 0;
     cmdline_u64(cl, "promisc", &promisc);
     e1000_write(nic, RCTL, RCTL_EN | RCTL_BAM | RCTL_SECRC |
                                (promisc ? RCTL_UPE | RCTL_MPE : 0));
     e1000_write(nic, TCTL, TCTL_EN | TCTL_PSP | TCTL_CT | TCTL_COLD);
+}
 
-    /* Interrupts: the GSI the firmware/VMM wrote to the interrupt-line
-     * register, level-triggered (PCI INTx), to this NIC's vector. */
+/* Interrupts: the GSI the firmware/VMM wrote to the interrupt-line
+ * register, level-triggered (PCI INTx), to this NIC's vector; with CSB edge
+ * interrupts an edge-triggered route to the stub that does not read ICR
+ * (the device consumed the causes with the edge). Returns the polarity. */
+static int request_irq(struct e1000 *nic, int index, const struct cmdline *cl)
+{
     nic->gsi = nic->pci->irq_line;
     const char *pol = cmdline_get(cl, "irqpol");
     int polarity = pol && !strcmp(pol, "low") ? IOAPIC_LOW : IOAPIC_HIGH;
     nic_icr_addr[index] = nic->mmio + ICR;
     nic_icr[index] = 0;
-    /* CSB edge interrupts: an edge-triggered route to the stub that does not
-     * read ICR (the device consumed the causes with the edge). */
     bool edge = nic->csb && nic->csb_edge;
     /* Each vector's ring-0 stub reads one NIC's ICR: two NICs on one GSI
      * cannot share it (the other's level line would stay asserted). The
@@ -285,6 +323,27 @@ int e1000_probe(struct e1000 *nic, int index, const struct cmdline *cl)
     } else if (nic->txmode == E1000_TX_SC) {
         printf("e1000: no usable interrupt line: txmode=sc writes TDT as classic does\n");
     }
+    return polarity;
+}
+
+int e1000_probe(struct e1000 *nic, int index, const struct cmdline *cl)
+{
+    memset(nic, 0, sizeof(*nic));
+    nic->index = index;
+    if (index < 0 || index >= NIC_MAX)
+        return -1;
+    if (parse_options(nic, cl) < 0 || find_device(nic, index, cl) < 0 || reset_device(nic) < 0 ||
+        alloc_rings(nic) < 0)
+        return -1;
+    /* Rings, then moderation, then (csb) the CSB page, then RX/TX enable:
+     * docs/csb.md wants the CSB on before RCTL.EN/TCTL.EN. */
+    configure_rx(nic);
+    configure_tx(nic);
+    configure_moderation(nic);
+    int mode = nic->txmode_requested;
+    nic->txmode = mode == E1000_TX_CSB ? csb_enable(nic) : mode;
+    enable_rx_tx(nic, cl);
+    int polarity = request_irq(nic, index, cl);
 
     bool up = wait_bit(nic, STATUS, STATUS_LU, true, 500000);
     printf("e1000: nic%d %02x:%02x.%x bar0 0x%lx mac %02x:%02x:%02x:%02x:%02x:%02x gsi %u "
@@ -294,7 +353,7 @@ int e1000_probe(struct e1000 *nic, int index, const struct cmdline *cl)
            VEC_NIC_FIRST + index, polarity == IOAPIC_LOW ? "low" : "high", up ? "up" : "DOWN");
     printf("e1000: nic%d txmode %s itr %u tidv %u tadv %u rdtr %u radv %u%s\n", index,
            e1000_txmode_name(nic->txmode), nic->itr, nic->tidv, nic->tadv, nic->rdtr, nic->radv,
-           edge && nic->irqs_on ? " edge-irq" : "");
+           nic->csb && nic->csb_edge && nic->irqs_on ? " edge-irq" : "");
     return 0;
 }
 

@@ -45,12 +45,13 @@ const char *e1000_txmode_name(int mode)
 
 bool csb_offered(u16 subsys_vendor, u16 subsys_id)
 {
-    return subsys_vendor == CSB_SUBSYS_VENDOR && subsys_id == CSB_SUBSYS_ID;
+    return subsys_vendor == E1000_CSB_SUBSYS_VENDOR && subsys_id == E1000_CSB_SUBSYS_ID;
 }
 
 bool csb_readback_ok(u32 csbal_read, u64 csb_phys)
 {
-    return (csbal_read & CSBAL_ENABLE) && (csbal_read & ~0xfffu) == ((u32)csb_phys & ~0xfffu);
+    return (csbal_read & E1000_CSBAL_ENABLE) &&
+           (csbal_read & ~0xfffu) == ((u32)csb_phys & ~0xfffu);
 }
 
 int e1000_txmode_resolve(int requested, bool offered, bool readback_ok)

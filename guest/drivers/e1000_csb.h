@@ -1,5 +1,5 @@
 /* The pure parts of the e1000 driver's transmit disciplines: the CSB page
- * (docs/csb.md: layout, who writes what, memory ordering), the guest side of
+ * (docs/csb.md: protocol and memory ordering; vpio/e1000_csb.h: the layout), the guest side of
  * its race-free kick/interrupt protocol, the choice of discipline (with the
  * fallback when the device does not offer the CSB) and the send-combining
  * decision. No MMIO and no guest kernel calls here: the functions return
@@ -16,31 +16,11 @@
 #define GUEST_E1000_CSB_H
 #include "types.h"
 
-/* PCI identification of the extension and its registers (BAR0 offsets). */
-#define CSB_SUBSYS_VENDOR 0x8086
-#define CSB_SUBSYS_ID 0x1101
-#define E1000_CSBAL 0x2830 /* bits 31..12 address, bit 0 enable */
-#define E1000_CSBAH 0x2834 /* high 32 bits of the address */
-#define CSBAL_ENABLE 1u
-#define CSBAL_EDGE 2u      /* edge interrupts, causes consumed by the edge (no ICR read) */
-
-/* One 4 KiB page, guest-physical, page aligned. Guest-written fields on the
- * first cache line, host-written on the second. Little-endian u32. */
-struct e1000_csb {
-    /* 0x00, written by the guest, read by the host */
-    u32 guest_tdt;         /* TX tail: descriptors before it are ready */
-    u32 guest_rdt;         /* RX tail: descriptors before it are free */
-    u32 guest_need_txintr; /* 1: interrupt me when TX descriptors complete */
-    u32 guest_need_rxintr; /* 1: interrupt me when frames arrive (I sleep) */
-    u32 guest_pad[12];
-    /* 0x40, written by the host, read by the guest */
-    u32 host_tdh;         /* TX head: consumed before it (DD written first) */
-    u32 host_rdh;         /* RX head: frames before it (DD, length first) */
-    u32 host_need_txkick; /* 1: TX side sleeps, write TDT after publishing */
-    u32 host_need_rxkick; /* 1: RX side out of buffers and asleep, write RDT */
-    u32 host_pad[12];
-    u8 unused[4096 - 128];
-};
+/* The CSB page (struct e1000_csb), its registers (E1000_CSBAL, E1000_CSBAH,
+ * E1000_CSBAL_ENABLE, E1000_CSBAL_EDGE) and its PCI identification
+ * (E1000_CSB_SUBSYS_VENDOR, E1000_CSB_SUBSYS_ID): the one ABI shared with
+ * the device model, include/vpio/e1000_csb.h. */
+#include "vpio/e1000_csb.h"
 
 /* Transmit (and receive) disciplines, txmode= on the command line. */
 enum e1000_txmode {

@@ -101,6 +101,8 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 
+#include "vpio/frame.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -167,6 +169,10 @@ struct vpio_port; /* process-local handle */
  * -EUCLEAN (the switch is corrupt and in use; vpio_switch_strerror says
  * so, `vpio switch rm -f NAME` removes it). flags: 0 (reserved). */
 int vpio_port_open(struct vpio_port **out, const char *ifname, unsigned flags);
+/* The one check of a port name, the same vpio_port_open applies (no I/O):
+ * "switch:port", each part 1..VPIO_SW_NAME_MAX-1 of [A-Za-z0-9_.-], neither
+ * "." nor "..". Returns 1 if valid, 0 if not. */
+int vpio_port_name_valid(const char *ifname);
 /* Detach: the port becomes free, its learned MACs are forgotten. */
 void vpio_port_close(struct vpio_port *p);
 
@@ -212,14 +218,8 @@ int vpio_port_poll(struct vpio_port *p, int events, int timeout_ms);
 int vpio_port_rx_ready(struct vpio_port *p);
 int vpio_port_rx_wait(struct vpio_port *p, long timeout_us);
 
-/* A frame to send: either one buffer (iovcnt == 0: data, len) or the
- * concatenation of iov[0..iovcnt). */
-struct vpio_pkt {
-    const void *data;
-    uint32_t len;
-    uint32_t iovcnt;
-    const struct iovec *iov;
-};
+/* struct vpio_pkt (a frame to send) and struct vpio_rxpkt (a receive
+ * buffer): vpio/frame.h. */
 
 /* Forward n frames straight from the caller's memory (no TX ring copy):
  * this is what a device model's transmit path calls. Returns the number of
@@ -228,12 +228,6 @@ struct vpio_pkt {
  * blocks longer than a bounded lock wait per destination. */
 unsigned vpio_port_send_batch(struct vpio_port *p, const struct vpio_pkt *pkts, unsigned n);
 
-/* A receive buffer for vpio_port_recv_batch. */
-struct vpio_rxpkt {
-    void *buf;    /* caller's buffer */
-    uint32_t cap; /* its size */
-    uint32_t len; /* out: frame length (a frame over cap is dropped: rx_errs) */
-};
 /* Copy out up to n received frames (reassembling MOREFRAG chains) and
  * release their slots; does not wait (use vpio_port_poll). Returns the
  * number of frames copied. Do not mix with direct use of the RX ring

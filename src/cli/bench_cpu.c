@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "bench_env.h"
+#include "vpio/clock.h"
 
 unsigned long long bench_cpu_parse_schedstat(const char *line)
 {
@@ -73,7 +74,7 @@ void bench_cpu_sample(struct bench_cpu *c, const pid_t pid[2])
         }
         closedir(d);
     }
-    c->t_ns[s] = bench_now_ns();
+    c->t_ns[s] = vpio_now_ns();
     c->nsamples++;
 }
 

@@ -7,15 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
-unsigned long long bench_now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (unsigned long long)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
+#include "vpio/clock.h"
 
 /* Runs `ip ARGS...` quietly; 0 on success. */
 static int run_ip(char *const argv[])
@@ -115,7 +109,7 @@ bool bench_proc_exited(struct bench_proc *p, unsigned long long until_ns)
             p->pid = 0;
             return true;
         }
-        if (bench_now_ns() >= until_ns)
+        if (vpio_now_ns() >= until_ns)
             return false;
         usleep(10000);
     }
@@ -133,7 +127,7 @@ int bench_proc_wait(struct bench_proc *p, unsigned long long deadline_ns)
             p->pid = 0;
             return p->status;
         }
-        if (bench_now_ns() >= deadline_ns)
+        if (vpio_now_ns() >= deadline_ns)
             break;
         usleep(20000);
     }

@@ -40,6 +40,4 @@ bool bench_proc_exited(struct bench_proc *p, unsigned long long until_ns);
 /* The child's output, malloc'ed, NUL-terminated ("" if none). */
 char *bench_proc_output(const struct bench_proc *p);
 
-unsigned long long bench_now_ns(void);
-
 #endif

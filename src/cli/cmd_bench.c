@@ -14,54 +14,14 @@
 
 #include "bench_cpu.h"
 #include "bench_env.h"
+#include "bench_opts.h"
 #include "bench_result.h"
 #include "bench_rows.h"
 #include "commands.h"
-#include "vm_args.h"
 #include "vpio/switch.h"
+#include "vpio/clock.h"
 
-static const char bench_usage[] =
-    "usage: vpio bench [options]\n"
-    "\n"
-    "Runs a sender VM and a receiver VM per configuration and prints one table:\n"
-    "packets/s received, Gbit/s, VM exits and interrupts per packet on each side,\n"
-    "and ratios to the baseline row and to QEMU's e1000 (same guest, same apps).\n"
-    "Rows: baseline (classic driver, no moderation, tap + Linux bridge),\n"
-    "+moderation, +send-combining, +switch, +csb, ring API rows, QEMU peer rows.\n"
-    "\n"
-    "options:\n"
-    "  --quick            short run: 2 s per row, 60-byte frames only\n"
-    "  --duration SEC     seconds the sender runs per row (default 5)\n"
-    "  --frames LIST      frame sizes, comma-separated (default 60,1514)\n"
-    "  --rows LIST        only these configurations (names as in the table)\n"
-    "  --platform P       vpio, qemu or all (default all)\n"
-    "  --kernel FILE      guest image (default build/guest.elf)\n"
-    "  --vpio FILE        vpio binary for the VMs (default: this program)\n"
-    "  --outdir DIR       per-run logs, CSV, JSON and plot (default build/bench)\n"
-    "  --json FILE        also write the rows as JSON to FILE\n"
-    "  --csv FILE         also write the rows as CSV to FILE\n"
-    "  --plot FILE        bar chart of packets/s per configuration (PNG, gnuplot)\n"
-    "  --no-pin           let the VMs run on any CPU (default: the sender on CPU 0,\n"
-    "                     the receiver on CPU 1, each VM with all of its threads;\n"
-    "                     QEMU's through taskset, vpio's with --cpus)\n"
-    "  --help             this text\n"
-    "\n"
-    "Needs root (network namespace, taps) and /dev/kvm for the vpio rows and for\n"
-    "QEMU with KVM; without /dev/kvm the vpio rows are reported as not run and\n"
-    "QEMU runs under TCG (platform qemu-tcg: not comparable with KVM figures).\n";
-
-#define MAX_FRAMES 4
 #define MAX_RESULTS 64
-
-struct bench_opts {
-    double duration;
-    unsigned frames[MAX_FRAMES];
-    int nframes;
-    const char *rows;
-    const char *platform;
-    const char *kernel, *vpio, *outdir, *json, *csv, *plot;
-    bool pin;
-};
 
 struct bench_result {
     const struct bench_row *row;
@@ -101,8 +61,7 @@ static void sample_cpu(struct bench_proc proc[2], unsigned long long deadline,
     static struct bench_cpu cpu; /* large; bench runs one row at a time */
     memset(&cpu, 0, sizeof(cpu));
     pid_t pids[2] = {proc[0].pid, proc[1].pid};
-    while (!bench_proc_exited(&proc[0], bench_now_ns() + CPU_SAMPLE_NS) &&
-           bench_now_ns() < deadline)
+    while (!bench_proc_exited(&proc[0], vpio_now_ns() + CPU_SAMPLE_NS) && vpio_now_ns() < deadline)
         bench_cpu_sample(&cpu, pids);
     double pct[BENCH_CPU_THREADS];
     if (!bench_cpu_busiest(&cpu, window_ns, pct))
@@ -128,91 +87,6 @@ struct bench_ctx {
     struct bench_result results[MAX_RESULTS];
     int nresults;
 };
-
-static int parse_frames(const char *s, struct bench_opts *o)
-{
-    o->nframes = 0;
-    char *copy = strdup(s), *save = NULL;
-    for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-        char *end;
-        long v = strtol(t, &end, 10);
-        if (*end || v < 60 || v > 1514 || o->nframes >= MAX_FRAMES) {
-            free(copy);
-            return -1;
-        }
-        o->frames[o->nframes++] = (unsigned)v;
-    }
-    free(copy);
-    return o->nframes ? 0 : -1;
-}
-
-static int parse_opts(int argc, char **argv, struct bench_opts *o, bool *help)
-{
-    *o = (struct bench_opts){.duration = 5,
-                             .frames = {60, 1514},
-                             .nframes = 2,
-                             .platform = "all",
-                             .kernel = "build/guest.elf",
-                             .outdir = "build/bench",
-                             .pin = sysconf(_SC_NPROCESSORS_ONLN) >= 2};
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            *help = true;
-            return 0;
-        }
-        if (!strcmp(a, "--quick")) {
-            o->duration = 2;
-            o->frames[0] = 60;
-            o->nframes = 1;
-            continue;
-        }
-        if (!strcmp(a, "--no-pin")) {
-            o->pin = false;
-            continue;
-        }
-        if (i + 1 >= argc) {
-            fprintf(stderr, "vpio bench: unknown option or missing value: %s\n", a);
-            return -1;
-        }
-        const char *v = argv[++i];
-        if (!strcmp(a, "--duration")) {
-            if (parse_seconds(v, &o->duration) < 0 || o->duration < 0.5 || o->duration > 600) {
-                fprintf(stderr, "vpio bench: bad --duration '%s' (0.5 to 600 s)\n", v);
-                return -1;
-            }
-        } else if (!strcmp(a, "--frames")) {
-            if (parse_frames(v, o) < 0) {
-                fprintf(stderr, "vpio bench: bad --frames '%s' (60..1514, at most 4)\n", v);
-                return -1;
-            }
-        } else if (!strcmp(a, "--rows")) {
-            o->rows = v;
-        } else if (!strcmp(a, "--platform")) {
-            if (strcmp(v, "vpio") && strcmp(v, "qemu") && strcmp(v, "all")) {
-                fprintf(stderr, "vpio bench: bad --platform '%s'\n", v);
-                return -1;
-            }
-            o->platform = v;
-        } else if (!strcmp(a, "--kernel")) {
-            o->kernel = v;
-        } else if (!strcmp(a, "--vpio")) {
-            o->vpio = v;
-        } else if (!strcmp(a, "--outdir")) {
-            o->outdir = v;
-        } else if (!strcmp(a, "--json")) {
-            o->json = v;
-        } else if (!strcmp(a, "--csv")) {
-            o->csv = v;
-        } else if (!strcmp(a, "--plot")) {
-            o->plot = v;
-        } else {
-            fprintf(stderr, "vpio bench: unknown option '%s' (see vpio bench --help)\n", a);
-            return -1;
-        }
-    }
-    return 0;
-}
 
 static bool row_selected(const struct bench_opts *o, const struct bench_row *row)
 {
@@ -417,13 +291,13 @@ static void run_one(struct bench_ctx *c, const struct bench_row *row, unsigned f
     /* Generous deadlines: boot, the run, the receiver's idle timeout. */
     double slack = c->kvm ? 15 : 60;
     unsigned long long deadline =
-        bench_now_ns() + (unsigned long long)((c->o.duration + slack) * 1e9);
+        vpio_now_ns() + (unsigned long long)((c->o.duration + slack) * 1e9);
     sample_cpu(proc, deadline, cpu_window_ns(c->o.duration), r);
     bench_proc_wait(&proc[0], deadline);
     bench_proc_wait(&proc[1], deadline + 5000000000ull);
     /* The relays end when their QEMU disconnects; end them anyway. */
-    bench_proc_wait(&relay[0], bench_now_ns() + 2000000000ull);
-    bench_proc_wait(&relay[1], bench_now_ns() + 2000000000ull);
+    bench_proc_wait(&relay[0], vpio_now_ns() + 2000000000ull);
+    bench_proc_wait(&relay[1], vpio_now_ns() + 2000000000ull);
     char *log[2] = {bench_proc_output(&proc[0]), bench_proc_output(&proc[1])};
     struct bench_kv tx, rx;
     bool have_tx = bench_find_result(log[0], "RESULT ", app_tx, &tx) == 0;
@@ -652,12 +526,13 @@ static void self_path(char *buf, size_t len)
 int cmd_bench(int argc, char **argv)
 {
     static struct bench_ctx c;
-    bool help = false;
-    if (parse_opts(argc, argv, &c.o, &help) < 0)
+    char err[1024];
+    int rc = bench_parse_opts(argc, argv, &c.o, err, sizeof(err));
+    if (rc == 1)
+        return 0; /* --help printed */
+    if (rc < 0) {
+        fprintf(stderr, "vpio bench: %s\n", err);
         return 64;
-    if (help) {
-        fputs(bench_usage, stdout);
-        return 0;
     }
     static char self[512];
     if (!c.o.vpio) {

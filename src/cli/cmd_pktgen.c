@@ -3,9 +3,8 @@
  * sets lengths and advances head, one txsync per batch; RX waits on the RX
  * ring (vpio_port_poll), counts frames and releases them. Prints the rate
  * once a second and a final RESULT line. */
-#include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,158 +13,100 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
+#include "cli/opts.h"
 #include "cli/pktgen.h"
 #include "vpio/switch.h"
+#include "vpio/clock.h"
 
-static const char usage_text[] =
-    "usage: vpio pktgen -i SWITCH:PORT -f tx|rx [options]\n"
-    "  -i IF        switch port, e.g. vale0:a (created if needed)\n"
-    "  -f tx|rx     send or receive\n"
-    "  -l LEN       frame length in bytes without CRC, 14..%u (default 60)\n"
-    "  -n COUNT     stop after COUNT frames (tx: sent, rx: received)\n"
-    "  -T SECONDS   stop after SECONDS (with -n: whichever comes first)\n"
-    "  -W SECONDS   rx: also stop once no frame came for SECONDS (after the first)\n"
-    "  -b BATCH     frames per ring sync, 1..%u (default 256; tx only)\n"
-    "  -d DSTMAC    destination MAC (default ff:ff:ff:ff:ff:ff)\n"
-    "  -s SRCMAC    source MAC (default 02:00:00:00:PP:NN, PP = pid & 255, NN = port id)\n"
-    "  -q           no per-second rate lines\n"
-    "  -B           rx: busy-poll (never sleep in the futex)\n"
+static const char pktgen_epilog[] =
     "Without -n and -T it runs until interrupted. Ends with one line\n"
     "RESULT app=pktgen role=tx|rx pkts=N bytes=N pps=N bps=N drops=N errs=N\n"
     "(tx: pkts delivered to >= 1 port, drops not delivered; rx: pkts received,\n"
     "drops = frames for this port dropped by the switch, ring full).\n";
 
-int pktgen_parse_mac(const char *s, uint8_t mac[6])
+static int set_ifname(const char *arg, void *ctx, char *err, size_t errlen)
 {
-    unsigned v[6];
-    char tail;
-    if (sscanf(s, "%x:%x:%x:%x:%x:%x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &tail) != 6)
+    if (!vpio_port_name_valid(arg)) {
+        snprintf(err, errlen, "expected SWITCH:PORT, e.g. vale0:a (names of [A-Za-z0-9_.-])");
         return -1;
-    for (int i = 0; i < 6; i++) {
-        if (v[i] > 255)
-            return -1;
-        mac[i] = (uint8_t)v[i];
     }
+    *(const char **)ctx = arg;
     return 0;
 }
 
-static int parse_u64(const char *s, uint64_t *out)
+/* -T, -W: a positive number of seconds. */
+static int set_seconds(const char *arg, void *ctx, char *err, size_t errlen)
 {
-    char *end;
-    if (!*s || *s == '-')
+    double d;
+    if (opts_parse_double(arg, 0, 1e7, &d) < 0 || !(d > 0)) {
+        snprintf(err, errlen, "expected a positive number of seconds");
         return -1;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 0);
-    if (errno || *end)
-        return -1;
-    *out = v;
+    }
+    *(double *)ctx = d;
     return 0;
 }
+
+static int set_src(const char *arg, void *ctx, char *err, size_t errlen)
+{
+    struct pktgen_opts *o = ctx;
+    if (opts_parse_mac(arg, o->src) < 0 || (o->src[0] & 1)) {
+        snprintf(err, errlen, "expected a unicast MAC like 02:00:00:00:00:01");
+        return -1;
+    }
+    o->src_set = 1;
+    return 0;
+}
+
+static const char *const directions[] = {"rx", "tx", NULL}; /* index = pktgen_opts.tx */
 
 int pktgen_parse(int argc, char **argv, struct pktgen_opts *o, char *err, size_t errlen)
 {
-    static const struct option longopts[] = {{"help", no_argument, NULL, 'h'}, {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
     o->tx = -1;
-    o->len = 60;
-    o->batch = 256;
     memset(o->dst, 0xff, 6);
-    optind = 0; /* full re-initialisation (glibc), so parse can run twice */
-    opterr = 0;
-    int c;
-    uint64_t v;
-    while ((c = getopt_long(argc, argv, ":i:f:l:n:T:W:b:d:s:qBh", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'h':
-            printf(usage_text, VPIO_SW_MAX_FRAME, VPIO_SW_RING_SLOTS - 1);
-            return 1;
-        case 'i':
-            o->ifname = optarg;
-            if (!strchr(optarg, ':')) {
-                snprintf(err, errlen, "-i %s: expected SWITCH:PORT, e.g. vale0:a", optarg);
-                return -1;
-            }
-            break;
-        case 'f':
-            if (!strcmp(optarg, "tx"))
-                o->tx = 1;
-            else if (!strcmp(optarg, "rx"))
-                o->tx = 0;
-            else {
-                snprintf(err, errlen, "-f %s: expected tx or rx", optarg);
-                return -1;
-            }
-            break;
-        case 'l':
-            if (parse_u64(optarg, &v) || v < VPIO_SW_MIN_FRAME || v > VPIO_SW_MAX_FRAME) {
-                snprintf(err, errlen, "-l %s: frame length must be %u..%u", optarg,
-                         VPIO_SW_MIN_FRAME, VPIO_SW_MAX_FRAME);
-                return -1;
-            }
-            o->len = (uint32_t)v;
-            break;
-        case 'n':
-            if (parse_u64(optarg, &v) || v == 0) {
-                snprintf(err, errlen, "-n %s: expected a positive count", optarg);
-                return -1;
-            }
-            o->count = v;
-            break;
-        case 'T':
-        case 'W': {
-            char *end;
-            errno = 0;
-            double d = strtod(optarg, &end);
-            if (errno || *end || !(d > 0) || d > 1e7) {
-                snprintf(err, errlen, "-%c %s: expected a positive number of seconds", c, optarg);
-                return -1;
-            }
-            if (c == 'T')
-                o->seconds = d;
-            else
-                o->idle = d;
-            break;
-        }
-        case 'b':
-            if (parse_u64(optarg, &v) || v < 1 || v > VPIO_SW_RING_SLOTS - 1) {
-                snprintf(err, errlen, "-b %s: batch must be 1..%u", optarg, VPIO_SW_RING_SLOTS - 1);
-                return -1;
-            }
-            o->batch = (uint32_t)v;
-            break;
-        case 'd':
-            if (pktgen_parse_mac(optarg, o->dst)) {
-                snprintf(err, errlen, "-d %s: expected a MAC like 02:00:00:00:00:01", optarg);
-                return -1;
-            }
-            break;
-        case 's':
-            if (pktgen_parse_mac(optarg, o->src) || (o->src[0] & 1)) {
-                snprintf(err, errlen, "-s %s: expected a unicast MAC like 02:00:00:00:00:01",
-                         optarg);
-                return -1;
-            }
-            o->src_set = 1;
-            break;
-        case 'q':
-            o->quiet = 1;
-            break;
-        case 'B':
-            o->busy = 1;
-            break;
-        case ':':
-            snprintf(err, errlen, "option -%c needs an argument", optopt);
-            return -1;
-        default:
-            if (optopt)
-                snprintf(err, errlen, "unknown option -%c", optopt);
-            else
-                snprintf(err, errlen, "unknown option %s", argv[optind - 1]);
-            return -1;
-        }
-    }
-    if (optind < argc) {
-        snprintf(err, errlen, "unexpected argument '%s'", argv[optind]);
+    uint64_t len = 60, batch = 256, count = 0;
+    bool quiet = false, busy = false;
+    char len_help[80], batch_help[80];
+    snprintf(len_help, sizeof len_help, "frame length in bytes without CRC, %u..%u (default 60)",
+             VPIO_SW_MIN_FRAME, VPIO_SW_MAX_FRAME);
+    snprintf(batch_help, sizeof batch_help, "frames per ring sync, 1..%u (default 256; tx only)",
+             VPIO_SW_RING_SLOTS - 1);
+    const struct opt_def defs[] = {
+        {'i', NULL, OPT_CALL, "SWITCH:PORT", "switch port, e.g. vale0:a (created if needed)",
+         .out = &o->ifname, .call = set_ifname},
+        {'f', NULL, OPT_CHOICE, "tx|rx", "send or receive", .out = &o->tx, .choices = directions},
+        {'l', NULL, OPT_UINT, "LEN", len_help, .out = &len, .min = VPIO_SW_MIN_FRAME,
+         .max = VPIO_SW_MAX_FRAME},
+        {'n', NULL, OPT_UINT, "COUNT", "stop after COUNT frames (tx: sent, rx: received)",
+         .out = &count, .min = 1},
+        {'T', NULL, OPT_CALL, "SECONDS", "stop after SECONDS (with -n: whichever comes first)",
+         .out = &o->seconds, .call = set_seconds},
+        {'W', NULL, OPT_CALL, "SECONDS",
+         "rx: also stop once no frame came for SECONDS (after the first)", .out = &o->idle,
+         .call = set_seconds},
+        {'b', NULL, OPT_UINT, "BATCH", batch_help, .out = &batch, .min = 1,
+         .max = VPIO_SW_RING_SLOTS - 1},
+        {'d', NULL, OPT_MAC, "DSTMAC", "destination MAC (default ff:ff:ff:ff:ff:ff)",
+         .out = o->dst},
+        {'s', NULL, OPT_CALL, "SRCMAC",
+         "source MAC (default 02:00:00:00:PP:NN, PP = pid & 255, NN = port id)", .out = o,
+         .call = set_src},
+        {'q', NULL, OPT_FLAG, NULL, "no per-second rate lines", .out = &quiet},
+        {'B', NULL, OPT_FLAG, NULL, "rx: busy-poll (never sleep in the futex)", .out = &busy},
+    };
+    const struct opt_spec spec = {"usage: vpio pktgen -i SWITCH:PORT -f tx|rx [options]", NULL,
+                                  defs, OPTS_COUNT(defs), pktgen_epilog};
+    int first;
+    int r = opts_parse(&spec, argc, argv, &first, err, errlen);
+    if (r != 0)
+        return r;
+    o->len = (uint32_t)len;
+    o->batch = (uint32_t)batch;
+    o->count = count;
+    o->quiet = quiet;
+    o->busy = busy;
+    if (first < argc) {
+        snprintf(err, errlen, "unexpected argument '%s'", argv[first]);
         return -1;
     }
     if (!o->ifname) {
@@ -193,22 +134,6 @@ static void on_signal(int sig)
 {
     (void)sig;
     stop = 1;
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-/* Cheap clock (vDSO, ~4 ms resolution) for the per-batch checks: a precise
- * clock_gettime costs ~80 ns on this kind of VM, too much per frame. */
-static double now_coarse(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
 static void report_line(const char *role, double dt, uint64_t pkts, uint64_t bytes)
@@ -248,7 +173,7 @@ static int run_tx(struct vpio_port *p, const struct pktgen_opts *o, uint64_t *pk
     for (uint32_t i = 0; i < VPIO_SW_RING_SLOTS; i++)
         memcpy(vpio_ring_buf(p, r, i), frame,
                o->len < VPIO_SW_BUF_SIZE ? o->len : VPIO_SW_BUF_SIZE);
-    double t0 = now_s(), last = t0, tend = o->seconds > 0 ? t0 + o->seconds : 1e300;
+    double t0 = vpio_now_s(), last = t0, tend = o->seconds > 0 ? t0 + o->seconds : 1e300;
     uint64_t sent = 0, ok = 0, lastok = 0;
     while (!stop) {
         uint64_t want = o->batch;
@@ -275,7 +200,7 @@ static int run_tx(struct vpio_port *p, const struct pktgen_opts *o, uint64_t *pk
         if (n > 0)
             ok += (uint64_t)n;
         sent += want;
-        double t = now_coarse();
+        double t = vpio_now_coarse_s();
         if (t - last >= 1.0) {
             if (!o->quiet)
                 report_line("tx", t - last, ok - lastok, (ok - lastok) * o->len);
@@ -285,7 +210,7 @@ static int run_tx(struct vpio_port *p, const struct pktgen_opts *o, uint64_t *pk
         if (t >= tend)
             break;
     }
-    *elapsed = now_s() - t0;
+    *elapsed = vpio_now_s() - t0;
     *pkts = ok;
     *bytes = ok * o->len;
     *drops = sent - ok;
@@ -297,11 +222,11 @@ static int run_rx(struct vpio_port *p, const struct pktgen_opts *o, uint64_t *pk
                   double *elapsed)
 {
     struct vpio_ring *r = vpio_port_rxring(p);
-    double t0 = now_s(), tend = o->seconds > 0 ? t0 + o->seconds : 1e300;
+    double t0 = vpio_now_s(), tend = o->seconds > 0 ? t0 + o->seconds : 1e300;
     double first = 0, lastpkt = 0, last = t0;
     uint64_t n = 0, b = 0, lastn = 0, lastb = 0;
     while (!stop && (!o->count || n < o->count)) {
-        double t = now_coarse();
+        double t = vpio_now_coarse_s();
         if (t >= tend || (o->idle > 0 && n && t - lastpkt >= o->idle))
             break;
         int ms = (int)((tend - t) * 1000) + 1;
@@ -318,7 +243,7 @@ static int run_rx(struct vpio_port *p, const struct pktgen_opts *o, uint64_t *pk
         }
         r->head = r->cur = i;
         if (got) {
-            t = now_s();
+            t = vpio_now_s();
             if (!n)
                 first = last = t;
             lastpkt = t;
@@ -335,7 +260,7 @@ static int run_rx(struct vpio_port *p, const struct pktgen_opts *o, uint64_t *pk
     vpio_port_rxsync(p); /* release the last slots */
     *pkts = n;
     *bytes = b;
-    *elapsed = n > 1 ? lastpkt - first : now_s() - t0;
+    *elapsed = n > 1 ? lastpkt - first : vpio_now_s() - t0;
     return 0;
 }
 

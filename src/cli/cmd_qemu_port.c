@@ -29,21 +29,92 @@
 
 #include "commands.h"
 #include "qemu_stream.h"
-#include "vm_args.h"
+#include "opts.h"
+#include "qemu_port.h"
+#include "vpio/clock.h"
 #include "vpio/switch.h"
 
-static const char usage[] =
-    "usage: vpio qemu-port -i SWITCH:PORT -l 127.0.0.1:TCPPORT [-T SECONDS] [-q]\n"
-    "\n"
+static const char qemu_port_intro[] =
     "Listens on a loopback TCP port for one QEMU started with\n"
     "  -netdev socket,id=n0,connect=127.0.0.1:TCPPORT -device e1000,netdev=n0\n"
-    "and relays its frames to and from the switch port SWITCH:PORT.\n"
-    "\n"
-    "  -i SWITCH:PORT   switch port to attach (created if needed)\n"
-    "  -l ADDR:PORT     where to listen; only loopback addresses (127.0.0.0/8)\n"
-    "  -T SECONDS       stop after SECONDS (default: when QEMU disconnects)\n"
-    "  -q               no per-second lines\n"
-    "Ends with: RESULT app=qemu-port to_switch=N from_switch=N drops=N errs=N\n";
+    "and relays its frames to and from the switch port SWITCH:PORT.";
+
+/* "127.0.0.1:5000" → sockaddr, loopback only. */
+static int parse_listen(const char *s, struct sockaddr_in *sa)
+{
+    char host[64];
+    const char *colon = strrchr(s, ':');
+    if (!colon || colon == s || (size_t)(colon - s) >= sizeof(host))
+        return -1;
+    memcpy(host, s, colon - s);
+    host[colon - s] = 0;
+    uint64_t port;
+    if (opts_parse_uint(colon + 1, 1, 65535, &port) < 0)
+        return -1;
+    memset(sa, 0, sizeof(*sa));
+    sa->sin_family = AF_INET;
+    sa->sin_port = htons((uint16_t)port);
+    if (inet_pton(AF_INET, host, &sa->sin_addr) != 1)
+        return -1;
+    if ((ntohl(sa->sin_addr.s_addr) >> 24) != 127)
+        return -2;
+    return 0;
+}
+
+static int set_ifname(const char *arg, void *ctx, char *err, size_t errlen)
+{
+    if (!vpio_port_name_valid(arg)) {
+        snprintf(err, errlen, "expected SWITCH:PORT, e.g. vale0:a (names of [A-Za-z0-9_.-])");
+        return -1;
+    }
+    *(const char **)ctx = arg;
+    return 0;
+}
+
+static int set_listen(const char *arg, void *ctx, char *err, size_t errlen)
+{
+    struct qemu_port_opts *o = ctx;
+    int pr = parse_listen(arg, &o->addr);
+    if (pr < 0) {
+        snprintf(err, errlen, "%s",
+                 pr == -2 ? "only loopback addresses (127.0.0.0/8) are allowed"
+                          : "bad listen address (expected 127.0.0.1:TCPPORT)");
+        return -1;
+    }
+    o->listen_at = arg;
+    return 0;
+}
+
+int qemu_port_parse(int argc, char **argv, struct qemu_port_opts *o, char *err, size_t errlen)
+{
+    *o = (struct qemu_port_opts){0};
+    const struct opt_def defs[] = {
+        {'i', NULL, OPT_CALL, "SWITCH:PORT", "switch port to attach (created if needed)",
+         .out = &o->ifname, .call = set_ifname},
+        {'l', NULL, OPT_CALL, "ADDR:PORT", "where to listen; only loopback addresses (127.0.0.0/8)",
+         .out = o, .call = set_listen},
+        {'T', NULL, OPT_DOUBLE, "SECONDS", "stop after SECONDS (default: when QEMU disconnects)",
+         .out = &o->seconds, .dmin = 0, .dmax = 1e7},
+        {'q', NULL, OPT_FLAG, NULL, "no per-second lines", .out = &o->quiet},
+    };
+    const struct opt_spec spec = {
+        "usage: vpio qemu-port -i SWITCH:PORT -l 127.0.0.1:TCPPORT [-T SECONDS] [-q]",
+        qemu_port_intro, defs, OPTS_COUNT(defs),
+        "Ends with: RESULT app=qemu-port to_switch=N from_switch=N drops=N errs=N\n"};
+    int first;
+    int r = opts_parse(&spec, argc, argv, &first, err, errlen);
+    if (r != 0)
+        return r;
+    if (first < argc) {
+        snprintf(err, errlen, "unexpected argument '%s'", argv[first]);
+        return -1;
+    }
+    if (!o->ifname || !o->listen_at) {
+        snprintf(err, errlen, "-i SWITCH:PORT and -l 127.0.0.1:PORT are required");
+        return -1;
+    }
+    return 0;
+}
 
 #define BATCH 64
 
@@ -163,76 +234,21 @@ static void *switch_to_socket(void *arg)
     return NULL;
 }
 
-/* "127.0.0.1:5000" → sockaddr, loopback only. */
-static int parse_listen(const char *s, struct sockaddr_in *sa)
-{
-    char host[64];
-    const char *colon = strrchr(s, ':');
-    if (!colon || colon == s || (size_t)(colon - s) >= sizeof(host))
-        return -1;
-    memcpy(host, s, colon - s);
-    host[colon - s] = 0;
-    char *end;
-    long port = strtol(colon + 1, &end, 10);
-    if (*end || port <= 0 || port > 65535)
-        return -1;
-    memset(sa, 0, sizeof(*sa));
-    sa->sin_family = AF_INET;
-    sa->sin_port = htons((uint16_t)port);
-    if (inet_pton(AF_INET, host, &sa->sin_addr) != 1)
-        return -1;
-    if ((ntohl(sa->sin_addr.s_addr) >> 24) != 127)
-        return -2;
-    return 0;
-}
-
 int cmd_qemu_port(int argc, char **argv)
 {
-    const char *ifname = NULL, *listen_at = NULL;
-    double seconds = 0;
-    bool quiet = false;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            fputs(usage, stdout);
-            return 0;
-        }
-        if (!strcmp(a, "-q")) {
-            quiet = true;
-            continue;
-        }
-        if (i + 1 >= argc) {
-            fprintf(stderr, "vpio qemu-port: unknown option or missing value: %s\n", a);
-            return 64;
-        }
-        const char *v = argv[++i];
-        if (!strcmp(a, "-i"))
-            ifname = v;
-        else if (!strcmp(a, "-l"))
-            listen_at = v;
-        else if (!strcmp(a, "-T")) {
-            if (parse_seconds(v, &seconds) < 0) {
-                fprintf(stderr, "vpio qemu-port: bad -T '%s'\n", v);
-                return 64;
-            }
-        } else {
-            fprintf(stderr, "vpio qemu-port: unknown option '%s' (see --help)\n", a);
-            return 64;
-        }
-    }
-    if (!ifname || !listen_at) {
-        fprintf(stderr, "vpio qemu-port: -i SWITCH:PORT and -l 127.0.0.1:PORT are required\n");
+    struct qemu_port_opts o;
+    char perr[256];
+    int rc = qemu_port_parse(argc, argv, &o, perr, sizeof(perr));
+    if (rc == 1)
+        return 0;
+    if (rc < 0) {
+        fprintf(stderr, "vpio qemu-port: %s\n", perr);
         return 64;
     }
-    struct sockaddr_in sa;
-    int pr = parse_listen(listen_at, &sa);
-    if (pr < 0) {
-        fprintf(stderr, "vpio qemu-port: %s '%s'\n",
-                pr == -2 ? "only loopback addresses (127.0.0.0/8) are allowed:"
-                         : "bad listen address",
-                listen_at);
-        return 64;
-    }
+    const char *ifname = o.ifname, *listen_at = o.listen_at;
+    double seconds = o.seconds;
+    bool quiet = o.quiet;
+    struct sockaddr_in sa = o.addr;
     static struct relay r;
     int err = vpio_port_open(&r.port, ifname, 0);
     if (err < 0) {
@@ -252,17 +268,14 @@ int cmd_qemu_port(int argc, char **argv)
     sigaction(SIGTERM, &act, NULL);
     printf("vpio qemu-port: %s listening on %s\n", ifname, listen_at);
     fflush(stdout);
-    struct timespec t0;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    uint64_t t0 = vpio_now_ns();
     double deadline = seconds > 0 ? seconds : 1e12;
     r.sock = -1;
     while (r.sock < 0 && !atomic_load(&interrupted)) {
         struct pollfd pfd = {.fd = ls, .events = POLLIN};
         if (poll(&pfd, 1, 100) > 0)
             r.sock = accept4(ls, NULL, NULL, SOCK_CLOEXEC);
-        struct timespec now;
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        if (now.tv_sec - t0.tv_sec + (now.tv_nsec - t0.tv_nsec) / 1e9 > deadline)
+        if ((double)(vpio_now_ns() - t0) / 1e9 > deadline)
             break;
     }
     close(ls);
@@ -275,9 +288,7 @@ int cmd_qemu_port(int argc, char **argv)
         unsigned long long last_in = 0, last_out = 0;
         while (!stopping(&r)) {
             usleep(100000);
-            struct timespec now;
-            clock_gettime(CLOCK_MONOTONIC, &now);
-            double el = now.tv_sec - t0.tv_sec + (now.tv_nsec - t0.tv_nsec) / 1e9;
+            double el = (double)(vpio_now_ns() - t0) / 1e9;
             if (el > deadline)
                 atomic_store(&r.stop, true);
             static double next_print = 1;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "dev/e1000_nic.h"
 #include "vm_args.h"
 #include "vmm/vm.h"
 
@@ -17,7 +18,7 @@ int cmd_vm(int argc, char **argv)
         return VM_EXIT_USAGE;
     }
     if (args.help) {
-        fputs(vm_usage, stdout);
+        /* vm_args_parse printed the help text */
         return 0;
     }
     /* Before any thread exists: the vCPU and every I/O thread inherit it. */
@@ -33,9 +34,11 @@ int cmd_vm(int argc, char **argv)
     }
     static struct vm vm; /* large; and the timeout handler refers to its kvm_run */
     status = vm_create(&vm, &args.vm);
-    for (int i = 0; status == 0 && i < args.nic_count; i++)
-        if (vm_nic_add(&vm, args.nics[i]) < 0)
-            status = VM_EXIT_USAGE;
+    for (int i = 0; status == 0 && i < args.nic_count; i++) {
+        int r = e1000_nic_add(&vm, args.nics[i], vm.err, sizeof(vm.err));
+        if (r < 0) /* a wrong spec is a usage error; a tap or eventfd that failed is not */
+            status = r == VM_DEVICE_BAD_SPEC ? VM_EXIT_USAGE : VM_EXIT_SETUP;
+    }
     if (status == 0)
         status = vm_load_kernel(&vm, &image, args.vm.cmdline);
     vm_image_free(&image);
@@ -47,6 +50,7 @@ int cmd_vm(int argc, char **argv)
             vm_print_stats(&vm, stderr);
     } else {
         fprintf(stderr, "vpio vm: %s\n", vm.err);
+        vm.setup_failed = true; /* remove what the NICs created (a switch) */
     }
     vm_destroy(&vm);
     return status;

@@ -23,6 +23,5 @@ struct pktgen_opts {
 /* Returns 0 and fills o, 1 for --help (usage printed to stdout), or -1 with a
  * message in err. */
 int pktgen_parse(int argc, char **argv, struct pktgen_opts *o, char *err, size_t errlen);
-int pktgen_parse_mac(const char *s, uint8_t mac[6]);
 
 #endif

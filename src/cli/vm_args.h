@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sched.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "vmm/vm.h"
@@ -29,9 +30,11 @@ int parse_cpu_list(const char *s, cpu_set_t *set);
 int parse_size(const char *s, uint64_t *out);
 /* Parses a non-negative number of seconds ("10", "2.5"). Returns 0 or -1. */
 int parse_seconds(const char *s, double *out);
-/* argv[0] is "vm". Returns 0, or -1 with a message in err. */
+/* argv[0] is "vm". Returns 0, or -1 with a message in err. --help prints
+ * the help text to stdout and returns 0 with help set. */
 int vm_args_parse(int argc, char **argv, struct vm_args *args, char *err, size_t errlen);
 
-extern const char vm_usage[];
+/* The help text of `vpio vm`, from its option table. */
+void vm_args_print_help(FILE *out);
 
 #endif

@@ -5,13 +5,12 @@
 #include <time.h>
 
 #include "dev/e1000_internal.h"
+#include "vpio/clock.h"
 
 static uint64_t monotonic_ns(void *opaque)
 {
     (void)opaque;
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+    return vpio_now_ns();
 }
 
 uint64_t e1000_now_locked(struct e1000 *dev)
@@ -574,6 +573,30 @@ int e1000_irq_level(struct e1000 *dev)
 }
 
 /* ---- counters ---- */
+
+void e1000_set_irq_gsi(struct e1000 *dev, unsigned gsi)
+{
+    pthread_mutex_lock(&dev->lock);
+    dev->irq.gsi = gsi;
+    pthread_mutex_unlock(&dev->lock);
+}
+
+void e1000_set_irq_pulse(struct e1000 *dev, void (*pulse)(void *opaque, unsigned gsi), void *opaque)
+{
+    pthread_mutex_lock(&dev->lock);
+    dev->irq.pulse = pulse;
+    dev->irq.pulse_opaque = opaque;
+    pthread_mutex_unlock(&dev->lock);
+}
+
+void e1000_set_csb_hook(struct e1000 *dev, void (*csb_changed)(void *opaque, bool enabled),
+                        void *opaque)
+{
+    pthread_mutex_lock(&dev->lock);
+    dev->cfg.csb_changed = csb_changed;
+    dev->cfg.csb_opaque = opaque;
+    pthread_mutex_unlock(&dev->lock);
+}
 
 void e1000_get_stats(struct e1000 *dev, struct e1000_stats *out)
 {

@@ -22,8 +22,8 @@
 
 #include "dev/e1000_regs.h"
 #include "net/backend.h"
-#include "vmm/guest_mem.h"
-#include "vmm/irq.h"
+#include "devif/guest_mem.h"
+#include "devif/irq.h"
 
 typedef uint64_t (*e1000_clock_fn)(void *opaque); /* monotonic nanoseconds */
 
@@ -39,12 +39,12 @@ struct e1000_config {
     void *deadline_opaque;
     /* Offer the CSB paravirtual extension (docs/csb.md): PCI subsystem ID
      * 0x1101 and the CSBAL/CSBAH registers. false: a plain 82540EM. The
-     * --nic parser's default is on (net_nic_spec.csb). */
+     * --nic default is on (e1000_opts.h). */
     bool csb;
     /* Optional: called (device lock held, from the thread that wrote CSBAL
      * or CTRL.RST: a vCPU) when the guest turns the CSB on or off, e.g. to
      * bind the TDT/RDT doorbells with KVM_IOEVENTFD only while it is on
-     * (src/vmm/vm_csb.c). */
+     * (src/dev/e1000_csb_kvm.c). */
     void (*csb_changed)(void *opaque, bool enabled);
     void *csb_opaque;
 };
@@ -190,7 +190,7 @@ struct e1000 {
     uint8_t *tx_arena; /* staged frames of the current batch */
     uint32_t tx_arena_used;
     uint64_t tx_pass_bytes; /* bytes staged in the current TX pass (work bound) */
-    struct net_txframe *tx_batch;
+    struct vpio_pkt *tx_batch;
     unsigned tx_batch_n;
     uint8_t **tx_dd; /* status bytes to set DD in once the batch has gone */
     unsigned tx_dd_n;
@@ -254,6 +254,19 @@ uint64_t e1000_now(struct e1000 *dev);
 
 /* Current INTx level (for tests). */
 int e1000_irq_level(struct e1000 *dev);
+
+/* Setters for what the device's glue changes after e1000_init (each takes
+ * the device lock; nobody outside the model's own files writes a field of
+ * struct e1000):
+ *   the GSI the INTx line drives (known once the PCI function is plugged);
+ *   the edge path of the interrupt line (an irqfd; NULL: raise + lower);
+ *   the hook called when the guest turns the CSB on or off (NULL: none;
+ *   once this returns, a previous hook is no longer running). */
+void e1000_set_irq_gsi(struct e1000 *dev, unsigned gsi);
+void e1000_set_irq_pulse(struct e1000 *dev, void (*pulse)(void *opaque, unsigned gsi),
+                         void *opaque);
+void e1000_set_csb_hook(struct e1000 *dev, void (*csb_changed)(void *opaque, bool enabled),
+                        void *opaque);
 
 /* ---- CSB paravirtual extension (docs/csb.md; e1000_csb.c) ----
  * While the guest has the CSB enabled, TDT/RDT writes are kicks and the ring

@@ -20,6 +20,7 @@
  * hostile guest can make the fields say anything, never make the device
  * touch anything else. All shared loads/stores are __atomic (the guest runs
  * concurrently on another CPU). */
+#include <stddef.h>
 #include <unistd.h>
 
 #include "dev/e1000_internal.h"
@@ -28,17 +29,17 @@
 #error "the CSB fields are little-endian u32 accessed natively"
 #endif
 
-/* Field offsets in the page: guest line, then host line (docs/csb.md). */
+/* Field offsets in the page: the one layout, vpio/e1000_csb.h. */
 enum {
-    CSB_GUEST_TDT = 0x00,
-    CSB_GUEST_RDT = 0x04,
-    CSB_GUEST_NEED_TXINTR = 0x08,
-    CSB_GUEST_NEED_RXINTR = 0x0C,
-    CSB_HOST_TDH = 0x40,
-    CSB_HOST_RDH = 0x44,
-    CSB_HOST_NEED_TXKICK = 0x48,
-    CSB_HOST_NEED_RXKICK = 0x4C,
-    CSB_PAGE = 4096,
+    CSB_GUEST_TDT = offsetof(struct e1000_csb, guest_tdt),
+    CSB_GUEST_RDT = offsetof(struct e1000_csb, guest_rdt),
+    CSB_GUEST_NEED_TXINTR = offsetof(struct e1000_csb, guest_need_txintr),
+    CSB_GUEST_NEED_RXINTR = offsetof(struct e1000_csb, guest_need_rxintr),
+    CSB_HOST_TDH = offsetof(struct e1000_csb, host_tdh),
+    CSB_HOST_RDH = offsetof(struct e1000_csb, host_rdh),
+    CSB_HOST_NEED_TXKICK = offsetof(struct e1000_csb, host_need_txkick),
+    CSB_HOST_NEED_RXKICK = offsetof(struct e1000_csb, host_need_rxkick),
+    CSB_PAGE = E1000_CSB_PAGE_SIZE,
 };
 
 #define TX_CAUSES (E1000_ICR_TXDW | E1000_ICR_TXQE)
@@ -288,8 +289,12 @@ bool e1000_csb_prepare_sleep(struct e1000 *dev)
         sleep = false;
         goto out;
     }
-    /* frames wait for buffers: in the backlog, or in a backend that holds them */
+    /* frames wait for buffers: in the backlog, or in a backend that holds them
+     * (a backend that calls back into the device, against backend.h, is
+     * refused as re-entry: it must not disable the CSB under our feet) */
+    dev->depth++;
     bool rx_blocked = dev->backlog_n > 0 || (dev->backend && net_rx_pending(dev->backend));
+    dev->depth--;
     uint32_t v = next_sleep_value(dev);
     store_rel(dev, CSB_HOST_NEED_TXKICK, v);
     store_rel(dev, CSB_HOST_NEED_RXKICK, rx_blocked ? v : 0);

@@ -6,15 +6,9 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/eventfd.h>
-#include <time.h>
 #include <unistd.h>
 
-static uint64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
+#include "vpio/clock.h"
 
 static void drain(int fd)
 {
@@ -83,36 +77,37 @@ static void sleep_once(struct e1000 *dev, struct e1000_csb_waiter *w)
     }
 }
 
+bool e1000_csb_thread_turn(struct e1000 *dev, struct e1000_csb_waiter *w, uint64_t *idle_since)
+{
+    unsigned n = e1000_csb_tx_serve(dev);
+    n += e1000_csb_rx_serve(dev);
+    if (n) {
+        atomic_fetch_add(&w->work_rounds, 1);
+        *idle_since = 0;
+        return true;
+    }
+    uint64_t now = vpio_now_ns();
+    if (!*idle_since)
+        *idle_since = now;
+    if (now - *idle_since < (uint64_t)w->poll_us * 1000) {
+        /* Poll without holding the core: if the guest's vCPU (or anyone)
+         * is runnable on this CPU, it runs now -- on a machine with few
+         * cores it is often the one that will produce our next work. */
+        sched_yield();
+        return false;
+    }
+    if (e1000_csb_prepare_sleep(dev))
+        sleep_once(dev, w);
+    *idle_since = 0;
+    return false;
+}
+
 void e1000_csb_thread_run(struct e1000 *dev, struct e1000_csb_waiter *w)
 {
-    const uint64_t poll_ns = (uint64_t)w->poll_us * 1000;
     e1000_csb_attach(dev, w->doorbell_fd);
     uint64_t idle_since = 0;
-    while (!atomic_load(&w->stop)) {
-        unsigned n = e1000_csb_tx_serve(dev);
-        n += e1000_csb_rx_serve(dev);
-        if (n) {
-            atomic_fetch_add(&w->work_rounds, 1);
-            idle_since = 0;
-            continue;
-        }
-        uint64_t now = mono_ns();
-        if (!idle_since)
-            idle_since = now;
-        if (now - idle_since < poll_ns) {
-            /* Poll without holding the core: if the guest's vCPU (or anyone)
-             * is runnable on this CPU, it runs now -- on a machine with few
-             * cores it is often the one that will produce our next work. */
-            sched_yield();
-            continue;
-        }
-        if (!e1000_csb_prepare_sleep(dev)) {
-            idle_since = 0;
-            continue;
-        }
-        sleep_once(dev, w);
-        idle_since = 0;
-    }
+    while (!atomic_load(&w->stop))
+        e1000_csb_thread_turn(dev, w, &idle_since);
     e1000_csb_attach(dev, -1);
 }
 

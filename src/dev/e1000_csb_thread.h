@@ -47,6 +47,13 @@ void e1000_csb_waiter_destroy(struct e1000_csb_waiter *w); /* closes the fds */
  * detaches it on exit (then kicks are served inside exits again). */
 void e1000_csb_thread_run(struct e1000 *dev, struct e1000_csb_waiter *w);
 
+/* One turn of that loop, for tests and fuzzers that drive it without a
+ * thread (after e1000_csb_attach(dev, w->doorbell_fd)): serves TX and RX;
+ * when idle for poll_us, the sleeper's double check and, if it allows, one
+ * sleep (which returns at once if stop_fd or doorbell_fd is readable).
+ * *idle_since: the caller's state, 0 at first. true if it served work. */
+bool e1000_csb_thread_turn(struct e1000 *dev, struct e1000_csb_waiter *w, uint64_t *idle_since);
+
 /* Runs the loop in a new pthread / stops and joins it. */
 int e1000_csb_thread_start(struct e1000_csb_waiter *w, struct e1000 *dev);
 void e1000_csb_thread_stop(struct e1000_csb_waiter *w);

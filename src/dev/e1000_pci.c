@@ -41,20 +41,18 @@ void e1000_pci_fill(struct e1000_pci *nic, unsigned index)
         .kind = PCI_BAR_IO, .size = E1000_IO_SIZE, .handler = e1000_pci_io, .opaque = nic};
 }
 
-int e1000_pci_create(struct e1000_pci *nic, unsigned index, struct pci_host *host,
+int e1000_pci_create(struct e1000_pci *nic, unsigned index, struct vm *vm,
                      const struct e1000_config *cfg, struct guest_mem *mem, struct irq_line irq,
                      struct net_backend *backend)
 {
     if (e1000_init(&nic->dev, cfg, mem, irq, backend) < 0)
         return -1;
     e1000_pci_fill(nic, index);
-    if (pci_add_device(host, &nic->pci) < 0) {
+    if (vm_pci_add(vm, &nic->pci) < 0) {
         e1000_destroy(&nic->dev);
         return -1;
     }
-    pthread_mutex_lock(&nic->dev.lock);
-    nic->dev.irq.gsi = nic->pci.irq_line;
-    pthread_mutex_unlock(&nic->dev.lock);
+    e1000_set_irq_gsi(&nic->dev, nic->pci.irq_line);
     return 0;
 }
 

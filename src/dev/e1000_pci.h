@@ -4,7 +4,8 @@
 #define VPIO_E1000_PCI_H
 
 #include "dev/e1000.h"
-#include "vmm/pci.h"
+#include "devif/pci_dev.h"
+#include "devif/vm_services.h"
 
 struct e1000_pci {
     struct pci_device pci;
@@ -15,10 +16,10 @@ struct e1000_pci {
 /* Fills nic->pci (IDs, class, BARs with handlers that call the model). */
 void e1000_pci_fill(struct e1000_pci *nic, unsigned index);
 
-/* Initialises the model, fills the PCI function and adds it to host (BARs
- * mapped, INTx GSI assigned; irq.gsi is replaced by that GSI). index names
- * it "e1000-<index>". 0, or -1 with nothing left allocated. */
-int e1000_pci_create(struct e1000_pci *nic, unsigned index, struct pci_host *host,
+/* Initialises the model, fills the PCI function and plugs it into the VM's
+ * PCI bus (BARs mapped, INTx GSI assigned; irq.gsi is replaced by that GSI).
+ * index names it "e1000-<index>". 0, or -1 with nothing left allocated. */
+int e1000_pci_create(struct e1000_pci *nic, unsigned index, struct vm *vm,
                      const struct e1000_config *cfg, struct guest_mem *mem, struct irq_line irq,
                      struct net_backend *backend);
 void e1000_pci_destroy(struct e1000_pci *nic);

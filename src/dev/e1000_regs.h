@@ -4,6 +4,8 @@
 #ifndef VPIO_E1000_REGS_H
 #define VPIO_E1000_REGS_H
 
+#include "vpio/e1000_csb.h" /* the CSB extension's registers */
+
 #define E1000_VENDOR_ID 0x8086
 #define E1000_DEVICE_ID 0x100E /* 82540EM desktop */
 #define E1000_CLASS_CODE 0x020000
@@ -48,11 +50,7 @@
 #define E1000_RDTR 0x2820
 #define E1000_RXDCTL 0x2828
 #define E1000_RADV 0x282C
-#define E1000_CSBAL 0x2830 /* CSB extension: address bits 31..12, bit 0 enable (docs/csb.md) */
-#define E1000_CSBAH 0x2834 /* CSB extension: address bits 63..32 */
-#define E1000_CSBAL_ENABLE 1u
-#define E1000_CSBAL_EDGE 2u        /* guest asks for edge interrupts while the CSB is on */
-#define E1000_CSB_SUBSYS_ID 0x1101 /* PCI subsystem ID advertising the CSB */
+/* E1000_CSBAL, E1000_CSBAH (0x2830, 0x2834) and the CSB page: vpio/e1000_csb.h */
 #define E1000_RSRPD 0x2C00
 /* ---- transmit ring ---- */
 #define E1000_TDBAL 0x3800
@@ -84,6 +82,7 @@
 #define E1000_GOTCL 0x4090
 #define E1000_GOTCH 0x4094
 #define E1000_RNBC 0x40A0
+#define E1000_RLEC 0x4040 /* receive length errors (undersize and oversize) */
 #define E1000_RUC 0x40A4
 #define E1000_ROC 0x40AC
 #define E1000_TORL 0x40C0

@@ -3,7 +3,7 @@
  * e1000_rx_poll_locked() first hands the backlog (frames that arrived while
  * the guest had no free descriptors) to the guest, then pulls frames from
  * the backend. A frame passes the address filters and the length check
- * (1518 bytes without RCTL.LPE: CVE-2012-6075), then needs enough
+ * (CVE-2012-6075), then needs enough
  * descriptors between RDH and RDT for its length plus the 4-byte FCS
  * (unless RCTL.SECRC) in buffers of the RCTL size.
  *
@@ -36,7 +36,16 @@
 #include "dev/e1000_internal.h"
 
 #define ETH_ZLEN 60
-#define ETH_MAX_NO_LPE 1518 /* 1522 with FCS: a VLAN-tagged maximum frame */
+/* The longest frames RCTL allows, as the backend carries them (no FCS).
+ * The 8254x manual (ROC, RLEC: "Packets over 1522 bytes are oversized if
+ * LongPacketEnable is 0b ... if it exceeds 16384 bytes" with LPE, counting
+ * "from <Destination Address> through <CRC>, inclusively") counts the
+ * 4-byte CRC, so without LPE a full-size VLAN-tagged frame (1514 + 4-byte
+ * tag = 1518, 1522 on the wire) is the longest accepted. (QEMU compares
+ * 1522 with the frame without its FCS and so accepts 4 bytes more than the
+ * hardware does.) */
+#define ETH_MAX_NO_LPE (1522 - 4)
+#define ETH_MAX_LPE (16384 - 4)
 #define RX_MAX_DESCS (E1000_RX_FRAME_MAX / 256 + 2)
 
 #define RX_DIRECT_BATCH 64 /* descriptors handed to the backend per call */
@@ -198,6 +207,37 @@ static uint32_t rx_threshold_cause(uint32_t rctl, uint32_t left, uint32_t n)
     return rdmts < 3 && left <= (n >> (rdmts + 1)) ? E1000_ICR_RXDMT0 : 0;
 }
 
+static uint32_t rx_max_len(uint32_t rctl)
+{
+    return (rctl & E1000_RCTL_LPE) ? ETH_MAX_LPE : ETH_MAX_NO_LPE;
+}
+
+/* A frame longer than RCTL allows: a length error with a good CRC (the
+ * backend's frames have no bad ones), so RLEC and ROC both count it. */
+static void rx_oversize_n(struct e1000 *dev, uint64_t n)
+{
+    static const uint32_t regs[] = {E1000_ROC, E1000_RLEC};
+    for (unsigned i = 0; i < 2; i++) { /* saturating, as the hardware's */
+        uint64_t v = (uint64_t)R(dev, regs[i]) + n;
+        R(dev, regs[i]) = v > UINT32_MAX || v < n ? UINT32_MAX : (uint32_t)v;
+    }
+    dev->stats.drops[E1000_DROP_RX_OVERSIZE] += n;
+}
+static void rx_oversize(struct e1000 *dev)
+{
+    rx_oversize_n(dev, 1);
+}
+
+/* Frames the backend dropped because they were longer than the room it
+ * was given (net_recv, net_recv_batch) since it showed `before`: only an
+ * increase counts (a backend that lowered it must not count 2^64). */
+static void rx_backend_oversize(struct e1000 *dev, uint64_t before)
+{
+    uint64_t now = net_rx_too_long(dev->backend);
+    if (now > before)
+        rx_oversize_n(dev, now - before);
+}
+
 /* Places one frame into guest buffers. */
 static enum rx_result rx_deliver(struct e1000 *dev, const uint8_t *f, uint32_t len, uint32_t *cause)
 {
@@ -210,10 +250,8 @@ static enum rx_result rx_deliver(struct e1000 *dev, const uint8_t *f, uint32_t l
         e1000_drop(dev, E1000_DROP_RX_FILTER);
         return RX_DROPPED;
     }
-    uint32_t max = (rctl & E1000_RCTL_LPE) ? E1000_RX_FRAME_MAX : ETH_MAX_NO_LPE;
-    if (len > max) { /* CVE-2012-6075 */
-        e1000_stat_inc(dev, E1000_ROC);
-        e1000_drop(dev, E1000_DROP_RX_OVERSIZE);
+    if (len > rx_max_len(rctl)) { /* CVE-2012-6075 */
+        rx_oversize(dev);
         return RX_DROPPED;
     }
     struct rx_ring ring;
@@ -286,7 +324,7 @@ static enum rx_result rx_deliver(struct e1000 *dev, const uint8_t *f, uint32_t l
  * backend may copy into one buffer; *fcs: bytes of FCS to add. */
 static bool rx_direct_ok(uint32_t rctl, uint32_t *cap, uint32_t *fcs)
 {
-    uint32_t max = (rctl & E1000_RCTL_LPE) ? E1000_RX_FRAME_MAX : ETH_MAX_NO_LPE;
+    uint32_t max = rx_max_len(rctl);
     *fcs = (rctl & E1000_RCTL_SECRC) ? 0 : 4;
     uint32_t room = buffer_size(rctl) - *fcs;
     if (room <= max)
@@ -317,7 +355,7 @@ static int rx_direct(struct e1000 *dev, uint32_t rctl, unsigned budget, uint32_t
     unsigned k = free_descs < budget ? free_descs : budget;
     if (k > RX_DIRECT_BATCH)
         k = RX_DIRECT_BATCH;
-    struct net_rxbuf bufs[RX_DIRECT_BATCH];
+    struct vpio_rxpkt bufs[RX_DIRECT_BATCH];
     uint8_t *descs[RX_DIRECT_BATCH];
     for (unsigned i = 0; i < k; i++) {
         uint32_t h = (ring.head + i) % ring.n;
@@ -334,22 +372,18 @@ static int rx_direct(struct e1000 *dev, uint32_t rctl, unsigned budget, uint32_t
             break;
         }
         descs[i] = dp;
-        bufs[i] = (struct net_rxbuf){.buf = buf, .cap = cap};
+        bufs[i] = (struct vpio_rxpkt){.buf = buf, .cap = cap};
     }
     if (k == 0)
         return -1;
-    uint64_t too_long = dev->backend->stats.rx_drops;
+    uint64_t too_long = net_rx_too_long(dev->backend);
     unsigned got = net_recv_batch(dev->backend, bufs, k);
-    for (too_long = dev->backend->stats.rx_drops - too_long; too_long; too_long--) {
-        e1000_stat_inc(dev, E1000_ROC);
-        e1000_drop(dev, E1000_DROP_RX_OVERSIZE);
-    }
+    rx_backend_oversize(dev, too_long);
     uint32_t max = cap - 1, w = 0;
     for (unsigned j = 0; j < got; j++) {
         uint32_t len = bufs[j].len;
         if (len > max) { /* CVE-2012-6075 */
-            e1000_stat_inc(dev, E1000_ROC);
-            e1000_drop(dev, E1000_DROP_RX_OVERSIZE);
+            rx_oversize(dev);
             continue;
         }
         if (!rx_accept(dev, bufs[j].buf, len)) {
@@ -441,7 +475,7 @@ unsigned e1000_rx_poll_locked(struct e1000 *dev)
         delivered += r == RX_DELIVERED;
     }
     /* A backend that can hold frames keeps them while the guest has no room. */
-    bool holds = dev->backend && dev->backend->ops->rx_pending;
+    bool holds = dev->backend && net_holds_rx(dev->backend);
     while (budget && dev->backend) {
         if (!dev->backlog_n) {
             int got = rx_direct(dev, R(dev, E1000_RCTL), budget, &cause, &delivered);
@@ -458,7 +492,9 @@ unsigned e1000_rx_poll_locked(struct e1000 *dev)
             if (!rx_ring_get(dev, &ring, false) || rx_ring_free(&ring) == 0)
                 break;
         }
+        uint64_t too_long = net_rx_too_long(dev->backend);
         ssize_t len = net_recv(dev->backend, dev->rx_buf, E1000_RX_FRAME_MAX);
+        rx_backend_oversize(dev, too_long); /* longer than any RCTL allows */
         if (len <= 0)
             break;
         budget--;

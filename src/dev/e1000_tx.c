@@ -172,7 +172,7 @@ static void emit(struct e1000 *dev, const uint8_t *p, uint32_t len)
     }
     if (out > len + (vlan ? 4u : 0u))
         memset(d + len + (vlan ? 4 : 0), 0, out - len - (vlan ? 4 : 0));
-    dev->tx_batch[dev->tx_batch_n++] = (struct net_txframe){d, out};
+    dev->tx_batch[dev->tx_batch_n++] = (struct vpio_pkt){.data = d, .len = out};
     dev->tx_arena_used += (out + 63) & ~63u;
     if (dev->tx_arena_used > E1000_TX_ARENA)
         dev->tx_arena_used = E1000_TX_ARENA;
@@ -192,7 +192,7 @@ static bool tx_direct(struct e1000 *dev, uint64_t addr, uint32_t len, uint8_t cm
         return false; /* the copying path counts the error */
     if (dev->tx_batch_n == NET_BATCH_MAX)
         flush_batch(dev);
-    dev->tx_batch[dev->tx_batch_n++] = (struct net_txframe){p, len};
+    dev->tx_batch[dev->tx_batch_n++] = (struct vpio_pkt){.data = p, .len = len};
     tx_count(dev, p, len);
     return true;
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "net/backend.h"
+#include "vpio/mac.h"
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -18,32 +19,10 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
     return -1;
 }
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = tolower(c);
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
-
 int net_parse_mac(const char *s, uint8_t mac[6])
 {
     uint8_t m[6];
-    for (int i = 0; i < 6; i++) {
-        int h = hexval((unsigned char)s[0]), l = h < 0 ? -1 : hexval((unsigned char)s[1]);
-        if (h < 0 || l < 0)
-            return -1;
-        m[i] = (uint8_t)(h << 4 | l);
-        s += 2;
-        if (i < 5) {
-            if (*s != ':' && *s != '-')
-                return -1;
-            s++;
-        }
-    }
-    if (*s)
+    if (vpio_mac_parse(s, m) < 0)
         return -1;
     if (m[0] & 1)
         return -1; /* multicast */
@@ -61,27 +40,69 @@ void net_default_mac(unsigned index, uint8_t mac[6])
     mac[4] = (uint8_t)(base[4] + ((base[5] + index) >> 8));
 }
 
-/* A switch port name: "SWITCH:PORT", each 1..31 of [A-Za-z0-9_.-]. */
-static bool valid_port_name(const char *s)
+const struct net_backend_type *net_backend_type_find(const char *name, size_t len)
 {
-    const char *colon = strchr(s, ':');
-    if (!colon || strchr(colon + 1, ':'))
-        return false;
-    size_t a = (size_t)(colon - s), b = strlen(colon + 1);
-    if (a == 0 || a > 31 || b == 0 || b > 31)
-        return false;
-    for (const char *p = s; *p; p++)
-        if (p != colon && !isalnum((unsigned char)*p) && *p != '_' && *p != '.' && *p != '-')
-            return false;
-    return true;
+    for (size_t i = 0; i < net_backend_type_count; i++) {
+        const struct net_backend_type *t = net_backend_types[i];
+        if (strlen(t->name) == len && !memcmp(t->name, name, len))
+            return t;
+    }
+    return NULL;
+}
+
+const char *net_backend_help(void)
+{
+    static char help[256];
+    if (help[0])
+        return help;
+    size_t n = 0;
+    for (size_t i = 0; i < net_backend_type_count; i++) {
+        const struct net_backend_type *t = net_backend_types[i];
+        const char *bare = t->bare ? strchr(t->help, ':') : NULL;
+        n += (size_t)snprintf(help + n, sizeof(help) - n, "%s%s%s%s", i ? " | " : "", t->help,
+                              bare ? " | " : "", bare ? bare + 1 : "");
+        if (n >= sizeof(help))
+            break;
+    }
+    return help;
+}
+
+/* BACKEND (the text before the first ','): a table type by its "name:"
+ * prefix or exact name, else the bare type if its check accepts the text. */
+static int parse_backend(const char *be, struct net_nic_spec *sp, char *err, size_t errlen)
+{
+    const char *colon = strchr(be, ':');
+    size_t nlen = colon ? (size_t)(colon - be) : strlen(be);
+    const struct net_backend_type *t = net_backend_type_find(be, nlen);
+    const char *arg = NULL;
+    if (t && t->takes_arg && colon) {
+        arg = colon + 1;
+        char why[160] = "";
+        if (t->check ? t->check(arg, why, sizeof(why)) < 0 : !*arg)
+            return fail(err, errlen, "--nic %s: %s", t->name, why[0] ? why : t->help);
+    } else if (t && !t->takes_arg && !colon) {
+        arg = "";
+    } else {
+        t = NULL;
+        for (size_t i = 0; i < net_backend_type_count && !t; i++) {
+            const struct net_backend_type *b = net_backend_types[i];
+            if (b->bare && b->check && b->check(be, NULL, 0) == 0)
+                t = b, arg = be;
+        }
+        if (!t)
+            return fail(err, errlen, "--nic: unknown backend '%s' (%s)", be, net_backend_help());
+    }
+    if (strlen(arg) >= NET_SPEC_ARG_MAX)
+        return fail(err, errlen, "--nic: argument too long");
+    sp->type = t;
+    strcpy(sp->arg, arg);
+    return 0;
 }
 
 int net_nic_spec_parse(const char *s, struct net_nic_spec *out, char *err, size_t errlen)
 {
     struct net_nic_spec sp;
     memset(&sp, 0, sizeof(sp));
-    sp.mitigation = -1;
-    sp.csb = -1;
     if (!s || !*s)
         return fail(err, errlen, "empty --nic specification");
     const char *comma = strchr(s, ',');
@@ -94,41 +115,8 @@ int net_nic_spec_parse(const char *s, struct net_nic_spec *out, char *err, size_
     memcpy(be, s, blen);
     be[blen] = 0;
 
-    const char *arg = NULL;
-    if (!strcmp(be, "null")) {
-        sp.kind = NET_BACKEND_NULL;
-    } else if (!strncmp(be, "pcap:", 5)) {
-        sp.kind = NET_BACKEND_PCAP;
-        arg = be + 5;
-        if (!*arg)
-            return fail(err, errlen, "--nic pcap: needs a file name (pcap:FILE)");
-    } else if (!strncmp(be, "tap:", 4)) {
-        sp.kind = NET_BACKEND_TAP;
-        arg = be + 4;
-        if (!*arg || strlen(arg) >= 16)
-            return fail(err, errlen, "--nic tap: needs an interface name of 1..15 characters");
-        for (const char *p = arg; *p; p++)
-            if (!isalnum((unsigned char)*p) && *p != '_' && *p != '-' && *p != '.')
-                return fail(err, errlen, "--nic tap: bad interface name '%s'", arg);
-    } else if (!strncmp(be, "switch:", 7)) {
-        sp.kind = NET_BACKEND_SWITCH;
-        arg = be + 7;
-        if (!valid_port_name(arg))
-            return fail(err, errlen, "--nic switch: expected switch:SWITCH:PORT, got '%s'", be);
-    } else if (valid_port_name(be)) {
-        sp.kind = NET_BACKEND_SWITCH;
-        arg = be;
-    } else {
-        return fail(err, errlen,
-                    "--nic: unknown backend '%s' (null, pcap:FILE, tap:IFNAME, "
-                    "switch:SWITCH:PORT or SWITCH:PORT)",
-                    be);
-    }
-    if (arg) {
-        if (strlen(arg) >= NET_SPEC_ARG_MAX)
-            return fail(err, errlen, "--nic: argument too long");
-        strcpy(sp.arg, arg);
-    }
+    if (parse_backend(be, &sp, err, errlen) < 0)
+        return -1;
 
     /* options */
     const char *p = comma;
@@ -154,35 +142,15 @@ int net_nic_spec_parse(const char *s, struct net_nic_spec *out, char *err, size_
             if (net_parse_mac(val, sp.mac) < 0)
                 return fail(err, errlen, "--nic: bad mac '%s' (unicast XX:XX:XX:XX:XX:XX)", val);
             sp.has_mac = true;
-        } else if (!strcmp(opt, "mitigation")) {
-            if (sp.mitigation != -1)
-                return fail(err, errlen, "--nic: mitigation given twice");
-            if (!strcmp(val, "on"))
-                sp.mitigation = 1;
-            else if (!strcmp(val, "off"))
-                sp.mitigation = 0;
-            else
-                return fail(err, errlen, "--nic: mitigation must be on or off, not '%s'", val);
-        } else if (!strcmp(opt, "csb")) {
-            if (sp.csb != -1)
-                return fail(err, errlen, "--nic: csb given twice");
-            if (!strcmp(val, "on"))
-                sp.csb = 1;
-            else if (!strcmp(val, "off"))
-                sp.csb = 0;
-            else
-                return fail(err, errlen, "--nic: csb must be on or off, not '%s'", val);
-        } else if (!strcmp(opt, "csb_poll_us")) {
-            if (sp.csb_poll_us)
-                return fail(err, errlen, "--nic: csb_poll_us given twice");
-            char *end_num = NULL;
-            unsigned long us = strtoul(val, &end_num, 10);
-            if (!*val || !isdigit((unsigned char)*val) || *end_num || us < 1 || us > 1000000)
-                return fail(err, errlen, "--nic: csb_poll_us must be 1..1000000, not '%s'", val);
-            sp.csb_poll_us = (unsigned)us;
         } else {
-            return fail(err, errlen,
-                        "--nic: unknown option '%s' (mac, mitigation, csb, csb_poll_us)", opt);
+            /* Not a backend option: the device's own parser takes it
+             * (e1000_nic_opts_parse for the e1000), and refuses what it
+             * does not know. */
+            size_t used = strlen(sp.dev_opts);
+            int n = snprintf(sp.dev_opts + used, sizeof(sp.dev_opts) - used, "%s%s=%s",
+                             used ? "," : "", opt, val);
+            if (n < 0 || (size_t)n >= sizeof(sp.dev_opts) - used)
+                return fail(err, errlen, "--nic: device options too long");
         }
         p = end;
     }
@@ -202,7 +170,7 @@ struct net_backend *net_backend_alloc(const struct net_backend_ops *ops, size_t 
     return be;
 }
 
-unsigned net_recv_batch(struct net_backend *be, struct net_rxbuf *b, unsigned n)
+unsigned net_recv_batch(struct net_backend *be, struct vpio_rxpkt *b, unsigned n)
 {
     if (be->ops->recv_batch)
         return be->ops->recv_batch(be, b, n);
@@ -222,24 +190,21 @@ void net_backend_close(struct net_backend *be)
         be->ops->close(be);
 }
 
+void net_backend_discard(struct net_backend *be)
+{
+    if (be && be->ops->discard)
+        be->ops->discard(be);
+    else
+        net_backend_close(be);
+}
+
 struct net_backend *net_backend_create(const struct net_nic_spec *spec, char *err, size_t errlen)
 {
-    switch (spec->kind) {
-    case NET_BACKEND_NULL: {
-        struct net_backend *be = net_null_open();
-        if (!be)
-            fail(err, errlen, "out of memory");
-        return be;
+    if (!spec->type) {
+        fail(err, errlen, "no backend type");
+        return NULL;
     }
-    case NET_BACKEND_PCAP:
-        return net_pcap_open(spec->arg, err, errlen);
-    case NET_BACKEND_TAP:
-        return net_tap_open(spec->arg, err, errlen);
-    case NET_BACKEND_SWITCH:
-        return net_switch_open(spec->arg, err, errlen);
-    }
-    fail(err, errlen, "unknown backend kind");
-    return NULL;
+    return spec->type->open(spec->arg, err, errlen);
 }
 
 struct net_backend *net_backend_open(const char *spec, char *err, size_t errlen)

@@ -5,10 +5,15 @@
  * NIC's lock held; a backend never calls back into the device.
  *
  * Who owns what:
+ * Frames travel as struct vpio_pkt / struct vpio_rxpkt (vpio/frame.h), the
+ * switch's own descriptors: the switch port passes a batch through as it is.
+ *
  *   send_batch: the frames (and their bytes) belong to the caller and are
  *     valid only during the call; the backend copies what it keeps. It returns
  *     how many frames it accepted (the rest are dropped and counted by the
  *     backend in stats.tx_drops). It may be handed up to NET_BATCH_MAX frames.
+ *     Device models hand contiguous frames (iovcnt 0); a backend other than
+ *     the switch port drops a frame with iovcnt > 0 (tx_drops).
  *   recv: copies one frame of at most cap bytes into buf and returns its length;
  *     0 when nothing is waiting; a frame longer than cap is dropped, counted in
  *     stats.rx_drops, and the next one is tried.
@@ -41,21 +46,12 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "vpio/frame.h" /* struct vpio_pkt, struct vpio_rxpkt */
+
 #define NET_BATCH_MAX 1024
 #define NET_FRAME_MAX 65536 /* largest frame a backend is ever handed */
 
-struct net_rxbuf {
-    uint8_t *buf; /* where the frame goes */
-    uint32_t cap; /* at most this many bytes */
-    uint32_t len; /* out: the frame's length */
-};
-
 typedef uint64_t (*net_rx_ready_fn)(void *opaque);
-
-struct net_txframe {
-    const uint8_t *data; /* contiguous frame, destination MAC first */
-    uint32_t len;
-};
 
 struct net_backend_stats {
     uint64_t tx_frames, tx_bytes, tx_batches, tx_drops;
@@ -66,15 +62,20 @@ struct net_backend;
 
 struct net_backend_ops {
     const char *kind; /* "null", "pcap", "tap", "switch" */
-    unsigned (*send_batch)(struct net_backend *be, const struct net_txframe *frames, unsigned n);
+    unsigned (*send_batch)(struct net_backend *be, const struct vpio_pkt *frames, unsigned n);
     ssize_t (*recv)(struct net_backend *be, void *buf, size_t cap);
     int (*poll_fd)(struct net_backend *be);
     void (*close)(struct net_backend *be); /* frees be */
-    unsigned (*recv_batch)(struct net_backend *be, struct net_rxbuf *b, unsigned n);
+    unsigned (*recv_batch)(struct net_backend *be, struct vpio_rxpkt *b, unsigned n);
     int (*rx_pending)(struct net_backend *be);
     uint64_t (*rx_dropped)(struct net_backend *be);
     int (*start_rx)(struct net_backend *be, net_rx_ready_fn on_ready, void *opaque);
     void (*stop_rx)(struct net_backend *be);
+    /* Optional: as close, and also removes what opening created outside
+     * the process (the switch port: a switch arena it created, unless
+     * others have joined it). For a user of the backend that failed to set
+     * up and leaves nothing behind. Without it: close. */
+    void (*discard)(struct net_backend *be);
 };
 
 struct net_backend {
@@ -85,8 +86,7 @@ struct net_backend {
 };
 
 /* ---- inline dispatch ---- */
-static inline unsigned net_send_batch(struct net_backend *be, const struct net_txframe *f,
-                                      unsigned n)
+static inline unsigned net_send_batch(struct net_backend *be, const struct vpio_pkt *f, unsigned n)
 {
     return be->ops->send_batch(be, f, n);
 }
@@ -98,7 +98,7 @@ static inline int net_poll_fd(struct net_backend *be)
 {
     return be->ops->poll_fd ? be->ops->poll_fd(be) : -1;
 }
-unsigned net_recv_batch(struct net_backend *be, struct net_rxbuf *b, unsigned n);
+unsigned net_recv_batch(struct net_backend *be, struct vpio_rxpkt *b, unsigned n);
 static inline int net_rx_pending(struct net_backend *be)
 {
     return be->ops->rx_pending ? be->ops->rx_pending(be) : 0;
@@ -106,6 +106,23 @@ static inline int net_rx_pending(struct net_backend *be)
 static inline uint64_t net_rx_dropped(struct net_backend *be)
 {
     return be->ops->rx_dropped ? be->ops->rx_dropped(be) : 0;
+}
+/* "tap:tap0", for messages. */
+static inline const char *net_desc(const struct net_backend *be)
+{
+    return be->desc;
+}
+/* Frames recv / recv_batch dropped so far because they were longer than the
+ * caller's buffer (stats.rx_drops). */
+static inline uint64_t net_rx_too_long(const struct net_backend *be)
+{
+    return be->stats.rx_drops;
+}
+/* Whether the backend holds frames the consumer has no room for yet (it has
+ * rx_pending: the switch port), instead of dropping them on arrival. */
+static inline bool net_holds_rx(const struct net_backend *be)
+{
+    return be->ops->rx_pending != NULL;
 }
 static inline bool net_has_rx_thread(struct net_backend *be)
 {
@@ -120,29 +137,52 @@ static inline void net_stop_rx(struct net_backend *be)
     if (be->ops->stop_rx)
         be->ops->stop_rx(be);
 }
-void net_backend_close(struct net_backend *be); /* NULL is fine */
+void net_backend_close(struct net_backend *be);   /* NULL is fine */
+void net_backend_discard(struct net_backend *be); /* ops->discard or close; NULL is fine */
 
-/* ---- the --nic specification ----
- *   BACKEND[,mac=XX:XX:XX:XX:XX:XX][,mitigation=on|off][,csb=on|off][,csb_poll_us=N]
- *   BACKEND := null | pcap:FILE | tap:IFNAME | switch:SWITCH:PORT | SWITCH:PORT
- * (a bare SWITCH:PORT such as vale0:p1 means the switch backend). */
-enum net_backend_kind {
-    NET_BACKEND_NULL = 0,
-    NET_BACKEND_PCAP,
-    NET_BACKEND_TAP,
-    NET_BACKEND_SWITCH,
+/* ---- backend types ----
+ * Each backend file defines one `const struct net_backend_type` and the table
+ * in src/net/backends.c lists them: a new backend is one new file plus one
+ * line there. The --nic parser and its help text read only the table.
+ *
+ *   name "tap", takes_arg: the user types "tap:ARG"; no takes_arg: "null".
+ *   check: pure validation of ARG at parse time (NULL: any non-empty ARG).
+ *   bare: the type also claims a BACKEND with no known "name:" prefix if
+ *     check accepts it as a whole ("vale0:p1" is the switch port vale0:p1).
+ *     At most one type is bare; prefixes are tried first.
+ *   open: opens the backend; NULL with a message in err. */
+struct net_backend_type {
+    const char *name;
+    bool takes_arg;
+    bool bare;
+    const char *help; /* "tap:IFNAME", for --help and error messages */
+    int (*check)(const char *arg, char *err, size_t errlen);
+    struct net_backend *(*open)(const char *arg, char *err, size_t errlen);
 };
 
+extern const struct net_backend_type *const net_backend_types[];
+extern const size_t net_backend_type_count;
+
+/* The backend name a spec begins with ("tap:tap0,mac=..." -> tap), or NULL. */
+const struct net_backend_type *net_backend_type_find(const char *name, size_t len);
+/* "null | pcap:FILE | tap:IFNAME | switch:SWITCH:PORT | SWITCH:PORT", from the table. */
+const char *net_backend_help(void);
+
+/* ---- the --nic specification ----
+ *   BACKEND[,mac=XX:XX:XX:XX:XX:XX][,DEVICE_OPTION=VALUE]...
+ *   BACKEND := one of the table's forms, see net_backend_help()
+ * (a bare SWITCH:PORT such as vale0:p1 means the switch backend). Options
+ * other than mac belong to the device and are handed to its parser as they
+ * are (dev_opts): the e1000's are mitigation, csb and csb_poll_us
+ * (src/dev/e1000_opts.h). */
 #define NET_SPEC_ARG_MAX 256
 
 struct net_nic_spec {
-    enum net_backend_kind kind;
-    char arg[NET_SPEC_ARG_MAX]; /* pcap file, tap name, or "SWITCH:PORT" */
+    const struct net_backend_type *type;
+    char arg[NET_SPEC_ARG_MAX]; /* pcap file, tap name, or "SWITCH:PORT"; "" without one */
     bool has_mac;
     uint8_t mac[6];
-    int mitigation;       /* -1 unset (model default: on), 0 off, 1 on */
-    int csb;              /* offer the CSB extension: -1 unset (default: on), 0 off, 1 on */
-    unsigned csb_poll_us; /* CSB I/O thread poll time before sleeping; 0 unset (default 50) */
+    char dev_opts[NET_SPEC_ARG_MAX]; /* "key=value[,key=value]..." for the device, or "" */
 };
 
 /* Pure parser (no I/O): 0 on success, -1 with a message in err. */
@@ -154,15 +194,9 @@ void net_default_mac(unsigned index, uint8_t mac[6]);
 
 /* Opens the backend a parsed spec names; NULL with a message in err. */
 struct net_backend *net_backend_create(const struct net_nic_spec *spec, char *err, size_t errlen);
-/* Parses a --nic spec and opens its backend (mac/mitigation are ignored here). */
+/* Parses a --nic spec and opens its backend (mac and device options are
+ * ignored here). */
 struct net_backend *net_backend_open(const char *spec, char *err, size_t errlen);
-
-/* The backends. */
-struct net_backend *net_null_open(void);
-struct net_backend *net_pcap_open(const char *path, char *err, size_t errlen);
-struct net_backend *net_tap_open(const char *ifname, char *err, size_t errlen);
-/* Implemented by src/net/switch_port.c when the switch exists. */
-struct net_backend *net_switch_open(const char *sw_port, char *err, size_t errlen);
 
 /* Common allocation helper for backends. */
 struct net_backend *net_backend_alloc(const struct net_backend_ops *ops, size_t priv_size,

@@ -12,19 +12,25 @@ struct pcap_priv {
     pcap_dumper_t *dumper;
 };
 
-static unsigned pcap_send_batch(struct net_backend *be, const struct net_txframe *f, unsigned n)
+static unsigned pcap_send_batch(struct net_backend *be, const struct vpio_pkt *f, unsigned n)
 {
     struct pcap_priv *p = be->priv;
     struct timeval tv;
     gettimeofday(&tv, NULL);
+    unsigned ok = 0;
     for (unsigned i = 0; i < n; i++) {
+        if (f[i].iovcnt) { /* backend.h: contiguous frames only */
+            be->stats.tx_drops++;
+            continue;
+        }
+        ok++;
         struct pcap_pkthdr h = {.ts = tv, .caplen = f[i].len, .len = f[i].len};
         pcap_dump((u_char *)p->dumper, &h, f[i].data);
         be->stats.tx_bytes += f[i].len;
     }
-    be->stats.tx_frames += n;
+    be->stats.tx_frames += ok;
     be->stats.tx_batches++;
-    return n;
+    return ok;
 }
 
 static void pcap_be_close(struct net_backend *be)
@@ -45,7 +51,16 @@ static const struct net_backend_ops pcap_ops = {
     .close = pcap_be_close,
 };
 
-struct net_backend *net_pcap_open(const char *path, char *err, size_t errlen)
+static int pcap_check(const char *path, char *err, size_t errlen)
+{
+    if (!*path) {
+        snprintf(err, errlen, "needs a file name (pcap:FILE)");
+        return -1;
+    }
+    return 0;
+}
+
+static struct net_backend *pcap_be_open(const char *path, char *err, size_t errlen)
 {
     char desc[128];
     snprintf(desc, sizeof(desc), "pcap:%s", path);
@@ -69,3 +84,11 @@ struct net_backend *net_pcap_open(const char *path, char *err, size_t errlen)
     }
     return be;
 }
+
+const struct net_backend_type net_backend_pcap = {
+    .name = "pcap",
+    .takes_arg = true,
+    .help = "pcap:FILE",
+    .check = pcap_check,
+    .open = pcap_be_open,
+};

@@ -1,7 +1,8 @@
 /* The switch-port backend: a port of a vpio switch (include/vpio/switch.h).
  *
- * TX: the model's batch goes to vpio_port_send_batch() as it is (the switch
- * copies each frame once, into the destination rings).
+ * TX: the model's batch (struct vpio_pkt, the switch's own descriptor) goes
+ * to vpio_port_send_batch() as it is (the switch copies each frame once,
+ * into the destination rings).
  *
  * RX: the consumer (the device model, under its own lock, from whichever of
  * its threads is receiving) copies frames straight from the port's RX ring
@@ -23,19 +24,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "net/backend.h"
 #include "vpio/switch.h"
 
 struct sw_priv {
     struct vpio_port *port;
+    char sw[VPIO_SW_NAME_MAX]; /* the switch's name */
+    bool created_switch;       /* this process created the switch's arena */
     atomic_bool stop;
     pthread_t rx_thread;
     bool rx_started;
     net_rx_ready_fn on_ready;
     void *opaque;
-    struct vpio_pkt pkts[NET_BATCH_MAX];
-    struct vpio_rxpkt rx[NET_BATCH_MAX];
 };
 
 static void sleep_ns(uint64_t ns)
@@ -91,14 +93,12 @@ static void sw_stop_rx(struct net_backend *be)
     s->rx_started = false;
 }
 
-static unsigned sw_send_batch(struct net_backend *be, const struct net_txframe *f, unsigned n)
+static unsigned sw_send_batch(struct net_backend *be, const struct vpio_pkt *f, unsigned n)
 {
     struct sw_priv *s = be->priv;
     if (n > NET_BATCH_MAX)
         n = NET_BATCH_MAX;
-    for (unsigned i = 0; i < n; i++)
-        s->pkts[i] = (struct vpio_pkt){.data = f[i].data, .len = f[i].len};
-    unsigned ok = vpio_port_send_batch(s->port, s->pkts, n);
+    unsigned ok = vpio_port_send_batch(s->port, f, n); /* the same descriptors, no re-packing */
     if (ok > n)
         ok = n;
     for (unsigned i = 0; i < n; i++)
@@ -109,27 +109,23 @@ static unsigned sw_send_batch(struct net_backend *be, const struct net_txframe *
     return ok;
 }
 
-static unsigned sw_recv_batch(struct net_backend *be, struct net_rxbuf *b, unsigned n)
+static unsigned sw_recv_batch(struct net_backend *be, struct vpio_rxpkt *b, unsigned n)
 {
     struct sw_priv *s = be->priv;
     if (n > NET_BATCH_MAX)
         n = NET_BATCH_MAX;
-    for (unsigned i = 0; i < n; i++)
-        s->rx[i] = (struct vpio_rxpkt){.buf = b[i].buf, .cap = b[i].cap};
     uint64_t too_long = vpio_port_rx_too_long(s->port);
-    unsigned got = vpio_port_recv_batch(s->port, s->rx, n);
+    unsigned got = vpio_port_recv_batch(s->port, b, n); /* straight into the caller's buffers */
     be->stats.rx_drops += vpio_port_rx_too_long(s->port) - too_long;
-    for (unsigned i = 0; i < got; i++) {
-        b[i].len = s->rx[i].len;
-        be->stats.rx_bytes += s->rx[i].len;
-    }
+    for (unsigned i = 0; i < got; i++)
+        be->stats.rx_bytes += b[i].len;
     be->stats.rx_frames += got;
     return got;
 }
 
 static ssize_t sw_recv(struct net_backend *be, void *buf, size_t cap)
 {
-    struct net_rxbuf b = {.buf = buf, .cap = cap > UINT32_MAX ? UINT32_MAX : (uint32_t)cap};
+    struct vpio_rxpkt b = {.buf = buf, .cap = cap > UINT32_MAX ? UINT32_MAX : (uint32_t)cap};
     return sw_recv_batch(be, &b, 1) == 1 ? (ssize_t)b.len : 0;
 }
 
@@ -156,6 +152,19 @@ static void sw_close(struct net_backend *be)
     free(be);
 }
 
+/* Close, and remove the switch if this process created it and nobody else
+ * has joined it (vpio_switch_remove refuses while a port has a live owner). */
+static void sw_discard(struct net_backend *be)
+{
+    struct sw_priv *s = be->priv;
+    char sw[VPIO_SW_NAME_MAX];
+    bool created = s->created_switch;
+    memcpy(sw, s->sw, sizeof(sw));
+    sw_close(be);
+    if (created)
+        vpio_switch_remove(sw, 0);
+}
+
 static const struct net_backend_ops sw_ops = {
     .kind = "switch",
     .send_batch = sw_send_batch,
@@ -167,9 +176,20 @@ static const struct net_backend_ops sw_ops = {
     .rx_dropped = sw_rx_dropped,
     .start_rx = sw_start_rx,
     .stop_rx = sw_stop_rx,
+    .discard = sw_discard,
 };
 
-struct net_backend *net_switch_open(const char *sw_port, char *err, size_t errlen)
+/* The switch's own port-name rule (vpio_port_name_valid). */
+static int sw_check(const char *s, char *err, size_t errlen)
+{
+    if (vpio_port_name_valid(s))
+        return 0;
+    if (err && errlen)
+        snprintf(err, errlen, "expected switch:SWITCH:PORT, got '%s'", s);
+    return -1;
+}
+
+static struct net_backend *sw_open(const char *sw_port, char *err, size_t errlen)
 {
     char desc[128];
     snprintf(desc, sizeof(desc), "switch:%s", sw_port);
@@ -187,5 +207,27 @@ struct net_backend *net_switch_open(const char *sw_port, char *err, size_t errle
         sw_close(be);
         return NULL;
     }
+    const char *colon = strchr(sw_port, ':');
+    size_t n = colon ? (size_t)(colon - sw_port) : 0;
+    if (n > 0 && n < sizeof(s->sw)) {
+        memcpy(s->sw, sw_port, n);
+        s->sw[n] = 0;
+        /* Who created the arena is recorded in it (read once, at open). */
+        static struct vpio_switch_info info; /* large; set-up only */
+        static pthread_mutex_t info_lock = PTHREAD_MUTEX_INITIALIZER;
+        pthread_mutex_lock(&info_lock);
+        s->created_switch = vpio_switch_info(s->sw, &info) >= 0 && info.creator_pid == getpid();
+        pthread_mutex_unlock(&info_lock);
+    }
     return be;
 }
+
+/* "switch:vale0:p1", or bare "vale0:p1". */
+const struct net_backend_type net_backend_switch = {
+    .name = "switch",
+    .takes_arg = true,
+    .bare = true,
+    .help = "switch:SWITCH:PORT",
+    .check = sw_check,
+    .open = sw_open,
+};

@@ -1,6 +1,7 @@
 /* The tap backend: a Linux tap device (/dev/net/tun, IFF_TAP | IFF_NO_PI),
  * non-blocking; one write() per transmitted frame (the kernel interface has
  * no batched write), one read() per received frame. The paper's baseline. */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if.h>
@@ -17,11 +18,15 @@ struct tap_priv {
     int fd;
 };
 
-static unsigned tap_send_batch(struct net_backend *be, const struct net_txframe *f, unsigned n)
+static unsigned tap_send_batch(struct net_backend *be, const struct vpio_pkt *f, unsigned n)
 {
     struct tap_priv *t = be->priv;
     unsigned ok = 0;
     for (unsigned i = 0; i < n; i++) {
+        if (f[i].iovcnt) { /* backend.h: contiguous frames only */
+            be->stats.tx_drops++;
+            continue;
+        }
         ssize_t w;
         do
             w = write(t->fd, f[i].data, f[i].len);
@@ -82,7 +87,22 @@ static const struct net_backend_ops tap_ops = {
     .close = tap_close,
 };
 
-struct net_backend *net_tap_open(const char *ifname, char *err, size_t errlen)
+/* 1..15 characters (IFNAMSIZ with its NUL) of [A-Za-z0-9_.-]. */
+static int tap_check(const char *ifname, char *err, size_t errlen)
+{
+    if (!*ifname || strlen(ifname) >= IFNAMSIZ) {
+        snprintf(err, errlen, "needs an interface name of 1..%d characters", IFNAMSIZ - 1);
+        return -1;
+    }
+    for (const char *p = ifname; *p; p++)
+        if (!isalnum((unsigned char)*p) && *p != '_' && *p != '-' && *p != '.') {
+            snprintf(err, errlen, "bad interface name '%s'", ifname);
+            return -1;
+        }
+    return 0;
+}
+
+static struct net_backend *tap_open(const char *ifname, char *err, size_t errlen)
 {
     if (strlen(ifname) >= IFNAMSIZ) {
         snprintf(err, errlen, "tap: interface name '%s' too long", ifname);
@@ -113,3 +133,11 @@ struct net_backend *net_tap_open(const char *ifname, char *err, size_t errlen)
     ((struct tap_priv *)be->priv)->fd = fd;
     return be;
 }
+
+const struct net_backend_type net_backend_tap = {
+    .name = "tap",
+    .takes_arg = true,
+    .help = "tap:IFNAME",
+    .check = tap_check,
+    .open = tap_open,
+};

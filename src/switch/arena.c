@@ -24,19 +24,13 @@
 #include <unistd.h>
 
 #include "switch/sw_internal.h"
+#include "vpio/clock.h"
 
 _Static_assert(sizeof(struct vpio_sw_hdr) <= SW_HDR_SIZE, "header too large");
 _Static_assert(sizeof(struct vpio_sw_lease) == 32, "lease layout");
 _Static_assert(sizeof(struct vpio_sw_port) == 384 + SW_LEASES * 32, "port record layout");
 _Static_assert(sizeof(struct vpio_ring) % 64 == 0, "ring layout");
 _Static_assert((VPIO_SW_RING_SLOTS & (VPIO_SW_RING_SLOTS - 1)) == 0, "ring size power of 2");
-
-static uint64_t mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
 
 /* State (field 3) and start time (field 22, clock ticks since boot) of a
  * process or thread from /proc/PID/stat. The command name (field 2) may hold
@@ -144,7 +138,7 @@ int sw_lock(uint32_t *w, unsigned max_wait_us)
             /* Holder dead (or garbage, or "us": we never nest)? take over.
              * kill() at every check; /proc (a zombie holder) once we have
              * waited 1 ms, so a busy lock costs no file reads. */
-            uint64_t now = mono_us();
+            uint64_t now = vpio_now_ns() / 1000u;
             int first = !start;
             if (first)
                 start = now;
@@ -255,7 +249,7 @@ static unsigned live_owners(const struct sw_arena *a)
 /* Wait (bounded) for a peer-created arena to be sized and published. */
 static int wait_ready(struct sw_arena *a, int fd, const char *path)
 {
-    uint64_t t0 = mono_us();
+    uint64_t t0 = vpio_now_ns() / 1000u;
     struct stat st;
     for (;;) {
         if (fstat(fd, &st) < 0)
@@ -269,7 +263,7 @@ static int wait_ready(struct sw_arena *a, int fd, const char *path)
             if (__atomic_load_n(&a->hdr->ready, __ATOMIC_ACQUIRE) == VPIO_SW_READY)
                 return 0;
         }
-        if (mono_us() - t0 > 2000000) {
+        if (vpio_now_ns() / 1000u - t0 > 2000000) {
             /* Stale: the creator died before publishing (or a foreign file). */
             int32_t creator = a->base ? a->hdr->creator_pid : 0;
             if (a->base && creator > 0 && sw_pid_alive(creator) && creator != getpid())
@@ -451,7 +445,7 @@ int vpio_switch_info(const char *sw, struct vpio_switch_info *info)
         struct vpio_port_stats raw;
         struct vpio_stats_reader rd;
         sw_read_stats(sp, &raw);
-        uint64_t now = sw_mono_ns();
+        uint64_t now = vpio_now_ns();
         uint64_t age = sw_owner_age_ns(__atomic_load_n(&sp->pid_start, __ATOMIC_RELAXED));
         vpio_stats_reader_init(&rd, NULL, now > age ? now - age : 0);
         vpio_stats_read(&rd, &raw, now, &pi->st);

@@ -6,12 +6,11 @@
 #include <time.h>
 
 #include "switch/sw_internal.h"
+#include "vpio/clock.h"
 
 uint64_t sw_clock_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+    return vpio_now_coarse_ns() / 1000000u;
 }
 
 uint64_t (*sw_now_ms)(void) = sw_clock_ms;

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "switch/sw_internal.h"
+#include "vpio/clock.h"
 
 /* Read a shared slot exactly once (a peer may rewrite it meanwhile). */
 static struct vpio_slot slot_read(const struct vpio_slot *sp)
@@ -62,6 +63,12 @@ static int split_name(const char *ifname, char *sw, char *port)
     if (!sw_valid_name(sw) || !sw_valid_name(port))
         return -EINVAL;
     return 0;
+}
+
+int vpio_port_name_valid(const char *ifname)
+{
+    char sw[VPIO_SW_NAME_MAX], pname[VPIO_SW_NAME_MAX];
+    return ifname && split_name(ifname, sw, pname) == 0;
 }
 
 int vpio_port_open(struct vpio_port **out, const char *ifname, unsigned flags)
@@ -142,7 +149,7 @@ int vpio_port_open(struct vpio_port **out, const char *ifname, unsigned flags)
     p->rx_hwtail = 0;
     p->last_reap_ms = sw_now_ms();
     pthread_mutex_init(&p->stats_mu, NULL);
-    vpio_stats_reader_init(&p->stats_rd, NULL, sw_mono_ns()); /* zeroed above */
+    vpio_stats_reader_init(&p->stats_rd, NULL, vpio_now_ns()); /* zeroed above */
     snprintf(p->ifname, sizeof p->ifname, "%s:%s", sw, pname);
     rc = 0;
 unlock:
@@ -327,13 +334,6 @@ int vpio_port_rxsync(struct vpio_port *p)
     return (int)vpio_ring_dist(cur, hwtail);
 }
 
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /* The sleeper's half of the wake protocol: read the futex word, set
  * rx_need_wake, full barrier; the caller re-checks for frames and sleeps on
  * the returned sequence only if there are none (a sender publishes, issues
@@ -396,7 +396,7 @@ int vpio_port_poll(struct vpio_port *p, int events, int timeout_ms)
     if (timeout_ms == 0)
         return 0;
     struct vpio_sw_port *sp = p->sp;
-    uint64_t start = now_ns();
+    uint64_t start = vpio_now_ns();
     uint64_t deadline = timeout_ms < 0 ? UINT64_MAX : start + (uint64_t)timeout_ms * 1000000u;
     /* cur is the wake-up point: wait until the published tail passes it */
     for (unsigned spin = 0;; spin++) {
@@ -405,7 +405,7 @@ int vpio_port_poll(struct vpio_port *p, int events, int timeout_ms)
             __atomic_store_n(&sp->rx_need_wake, 0, __ATOMIC_RELAXED);
             return n > 0 ? VPIO_POLL_RX : n; /* n < 0: broken meanwhile */
         }
-        uint64_t now = now_ns();
+        uint64_t now = vpio_now_ns();
         if (now >= deadline)
             break;
         if (now - start < 50000) { /* spin ~50 us before sleeping */
@@ -443,12 +443,12 @@ int vpio_port_rx_wait(struct vpio_port *p, long timeout_us)
     if (refuse(p))
         return -ENXIO;
     struct vpio_sw_port *sp = p->sp;
-    uint64_t deadline = timeout_us < 0 ? UINT64_MAX : now_ns() + (uint64_t)timeout_us * 1000u;
+    uint64_t deadline = timeout_us < 0 ? UINT64_MAX : vpio_now_ns() + (uint64_t)timeout_us * 1000u;
     for (;;) {
         uint32_t seq = arm_wake(sp);
         if (vpio_port_rx_ready(p) > 0 || settle_dead_lease(p))
             break;
-        uint64_t now = now_ns();
+        uint64_t now = vpio_now_ns();
         if (now >= deadline) {
             __atomic_store_n(&sp->rx_need_wake, 0, __ATOMIC_RELAXED);
             return refuse(p) ? -ENXIO : 0;
@@ -532,7 +532,7 @@ int vpio_port_stats(struct vpio_port *p, struct vpio_port_stats *st)
     struct vpio_port_stats raw;
     sw_read_stats(p->sp, &raw);
     pthread_mutex_lock(&p->stats_mu);
-    vpio_stats_read(&p->stats_rd, &raw, sw_mono_ns(), st);
+    vpio_stats_read(&p->stats_rd, &raw, vpio_now_ns(), st);
     pthread_mutex_unlock(&p->stats_mu);
     return 0;
 }

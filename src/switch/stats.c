@@ -78,13 +78,6 @@ void sw_read_stats(const struct vpio_sw_port *sp, struct vpio_port_stats *st)
     st->rx_errs = __atomic_load_n(&sp->rx_errs, __ATOMIC_RELAXED);
 }
 
-uint64_t sw_mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /* How long the owner (start time in clock ticks since boot) has existed,
  * in ns; the time since boot if unknown. Its port was attached (counters
  * zeroed) after that. */

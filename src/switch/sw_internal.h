@@ -232,7 +232,6 @@ extern unsigned long sw_lease_overtaken;
 /* Counters (stats.c): the raw shared values (forgeable: see
  * vpio_stats_read), the clock, an owner's age from its start time. */
 void sw_read_stats(const struct vpio_sw_port *sp, struct vpio_port_stats *st);
-uint64_t sw_mono_ns(void);
 uint64_t sw_owner_age_ns(uint64_t pid_start);
 unsigned sw_forward(struct vpio_port *p, const struct vpio_pkt *pkts, unsigned n);
 

@@ -10,9 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* data: len bytes (1, 2, 4 or 8), little-endian; on a read the handler fills it. */
-typedef void (*bus_handler_fn)(void *opaque, uint64_t offset, uint8_t *data, uint32_t len,
-                               bool is_write);
+#include "devif/bus_region.h" /* bus_handler_fn */
 
 struct bus_range {
     uint64_t base, len;

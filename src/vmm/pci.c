@@ -81,11 +81,15 @@ static void update_mappings(struct pci_host *host, struct pci_device *dev)
         if (bar->mapped && (!enabled || addr != bar->mapped_addr)) {
             bus_unregister(bus, bar->mapped_addr);
             bar->mapped = false;
+            if (dev->bar_deactivate)
+                dev->bar_deactivate(dev, i, bar->mapped_addr, dev->bar_opaque);
         }
         if (enabled && !bar->mapped &&
             bus_register(bus, addr, bar->size, bar->handler, bar->opaque, dev->name) == 0) {
             bar->mapped = true;
             bar->mapped_addr = addr;
+            if (dev->bar_activate)
+                dev->bar_activate(dev, i, addr, dev->bar_opaque);
         }
     }
 }

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "guest_mem.h"
+#include "devif/guest_mem.h"
 
 #define PVH_START_INFO_MAGIC 0x336ec578u
 #define XEN_ELFNOTE_PHYS32_ENTRY 18

@@ -3,7 +3,8 @@
 #include "serial.h"
 
 #include <string.h>
-#include <time.h>
+
+#include "vpio/clock.h"
 
 enum {
     REG_DATA = 0, /* THR/RBR, or DLL when LCR.DLAB */
@@ -22,13 +23,6 @@ enum {
 #define IIR_NO_INT 0x01
 #define MSR_DCD_DSR_CTS 0xb0
 
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
 void serial_init(struct serial *s, FILE *out)
 {
     memset(s, 0, sizeof(*s));
@@ -39,7 +33,7 @@ void serial_init(struct serial *s, FILE *out)
 static void transmit(struct serial *s, uint8_t c)
 {
     if (s->bytes_out++ == 0)
-        s->first_byte_ns = now_ns();
+        s->first_byte_ns = vpio_now_ns();
     fputc(c, s->out);
     if (c == '\n')
         fflush(s->out);

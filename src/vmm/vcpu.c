@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "vm.h"
+#include "vpio/clock.h"
 
 /* The timeout: a POSIX timer whose SIGALRM goes to the vCPU thread itself
  * (SIGEV_THREAD_ID), so it interrupts KVM_RUN even when backends have
@@ -103,16 +104,9 @@ static int guest_crashed(struct vm *vm, const char *what)
     return VM_EXIT_GUEST_CRASH;
 }
 
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
 int vm_run(struct vm *vm, double timeout_s)
 {
-    if (vm_nics_start(vm) < 0)
+    if (vm_devices_start(vm) < 0)
         return VM_EXIT_SETUP;
     if (arm_timeout(vm, timeout_s) < 0) {
         snprintf(vm->err, sizeof(vm->err), "cannot arm the timeout: %s", strerror(errno));
@@ -181,8 +175,8 @@ int vm_run(struct vm *vm, double timeout_s)
             status = debug_exit_status(&vm->dbg);
     }
     disarm_timeout();
-    vm->end_ns = now_ns();
-    vm_nics_stop(vm); /* the I/O thread ends before anything it uses goes away */
+    vm->end_ns = vpio_now_ns();
+    vm_devices_stop(vm); /* the I/O thread ends before anything it uses goes away */
     fflush(stdout);
     return status;
 }
@@ -212,5 +206,7 @@ void vm_print_stats(const struct vm *vm, FILE *out)
         fprintf(out, "vpio stats: %s unclaimed accesses=%llu\n", bus->name,
                 (unsigned long long)bus->unclaimed);
     }
-    vm_nics_print_stats((struct vm *)vm, out);
+    fprintf(out, "vpio stats: errors irq_errors=%llu\n",
+            (unsigned long long)__atomic_load_n(&vm->irq_errors, __ATOMIC_RELAXED));
+    vm_devices_print_stats((struct vm *)vm, out);
 }

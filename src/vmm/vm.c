@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "pvh.h"
+#include "vpio/clock.h"
 
 /* Addresses KVM on Intel needs for its real-mode helpers, just below 4 GiB
  * and clear of the PCI window and the IOAPIC/LAPIC pages. */
@@ -144,18 +145,11 @@ static int setup_devices(struct vm *vm)
     return 0;
 }
 
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
 int vm_create(struct vm *vm, const struct vm_config *cfg)
 {
     memset(vm, 0, sizeof(*vm));
     vm->kvm_fd = vm->vm_fd = vm->vcpu_fd = -1;
-    vm->start_ns = now_ns();
+    vm->start_ns = vpio_now_ns();
     if (cfg->mem_size < VM_MIN_MEM || cfg->mem_size > VM_MAX_MEM)
         return fail(vm, VM_EXIT_USAGE, "memory size %llu MiB out of range (%llu MiB to %llu MiB)",
                     (unsigned long long)(cfg->mem_size >> 20),
@@ -296,7 +290,7 @@ int vm_load_kernel(struct vm *vm, const struct vm_image *img, const char *cmdlin
 
 void vm_destroy(struct vm *vm)
 {
-    vm_nics_destroy(vm);
+    vm_devices_destroy(vm);
     if (vm->run)
         munmap(vm->run, vm->run_size);
     if (vm->mem.host)

@@ -12,11 +12,12 @@
 
 #include "bus.h"
 #include "debug_exit.h"
-#include "guest_mem.h"
+#include "devif/guest_mem.h"
 #include "pci.h"
 #include "pvh.h"
+#include "devif/io_thread.h"
+#include "devif/vm_services.h"
 #include "serial.h"
-#include "vm_nic.h"
 
 enum vm_status {
     VM_EXIT_USAGE = 64,       /* bad command line */
@@ -59,8 +60,20 @@ struct vm {
     struct serial com1;
     struct debug_exit dbg;
     struct vm_exit_stats exits;
-    struct vm_nics nics;
-    uint64_t irq_errors; /* KVM_IRQ_LINE failures */
+    /* Devices that registered (devif/vm_services.h), in order; written at
+     * set-up, read by the start/stop/stats/destroy walks. */
+    struct {
+        const struct vm_device_ops *ops;
+        void *opaque;
+    } devices[VM_MAX_DEVICES];
+    int device_count;
+    struct io_thread io; /* the devices' I/O thread (vm_io_thread) */
+    bool io_ready;       /* io initialised (its eventfd exists) */
+    uint64_t irq_errors; /* KVM_IRQ_LINE failures (atomic adds: vCPU and I/O threads) */
+    /* Set by the caller before vm_destroy when set-up failed and the VM
+     * never ran: devices then also remove what they created outside the
+     * process (a switch arena). */
+    bool setup_failed;
     uint64_t start_ns, end_ns;
     char err[256];
 };
@@ -83,6 +96,14 @@ int vm_load_kernel(struct vm *vm, const struct vm_image *img, const char *cmdlin
 /* Runs the vCPU until the guest exits, crashes or the timeout elapses. */
 int vm_run(struct vm *vm, double timeout_s);
 void vm_print_stats(const struct vm *vm, FILE *out);
+
+/* The registered devices' hooks, in order (vm_services.c). start: 0 or -1
+ * with vm->err set; then the I/O thread starts. stop: every device, then the
+ * I/O thread. destroy: stop, then every device's destroy. */
+int vm_devices_start(struct vm *vm);
+void vm_devices_stop(struct vm *vm);
+void vm_devices_print_stats(struct vm *vm, FILE *out);
+void vm_devices_destroy(struct vm *vm);
 void vm_destroy(struct vm *vm);
 
 #endif

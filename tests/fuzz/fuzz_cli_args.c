@@ -1,8 +1,10 @@
-/* libFuzzer: `vpio pktgen`'s command line and its MAC parser (the other
+/* libFuzzer: the command lines of `vpio pktgen`, `vpio qemu-port` and
+ * `vpio bench`, and the MAC parser (the other
  * host parsers have their own targets: fuzz_vm_args, fuzz_nic_spec,
  * fuzz_qemu_stream, fuzz_bench_result). The input is split at NUL bytes into
  * arguments; parsing must never crash, and accepted values must lie in their
  * documented ranges. */
+#include <arpa/inet.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,7 +13,10 @@
 #include "fuzz_argv.h"
 #include <unistd.h>
 
+#include "cli/bench_opts.h"
+#include "cli/opts.h"
 #include "cli/pktgen.h"
+#include "cli/qemu_port.h"
 #include "vpio/switch.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -32,8 +37,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             o.batch >= VPIO_SW_RING_SLOTS)
             abort();
     }
+    struct qemu_port_opts q;
+    if (qemu_port_parse(argc, argv, &q, err, sizeof(err)) == 0) {
+        if (!q.ifname || !q.listen_at || (ntohl(q.addr.sin_addr.s_addr) >> 24) != 127 ||
+            q.seconds < 0)
+            abort();
+    }
+    struct bench_opts b;
+    if (bench_parse_opts(argc, argv, &b, err, sizeof(err)) == 0) {
+        if (b.nframes < 1 || b.nframes > MAX_FRAMES || b.duration < 0.5 || b.duration > 600)
+            abort();
+        for (int i = 0; i < b.nframes; i++)
+            if (b.frames[i] < 60 || b.frames[i] > 1514)
+                abort();
+    }
     uint8_t mac[6];
-    pktgen_parse_mac(copy, mac);
+    opts_parse_mac(copy, mac);
     free(copy);
     return 0;
 }

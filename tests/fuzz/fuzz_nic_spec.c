@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dev/e1000_opts.h"
 #include "net/backend.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -15,13 +16,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct net_nic_spec spec;
     char err[128];
     if (net_nic_spec_parse(s, &spec, err, sizeof(err)) == 0) {
-        if (spec.mitigation < -1 || spec.mitigation > 1)
+        if (strnlen(spec.dev_opts, sizeof(spec.dev_opts)) == sizeof(spec.dev_opts))
+            abort();
+        struct e1000_nic_opts opts;
+        if (e1000_nic_opts_parse(spec.dev_opts, &opts, err, sizeof(err)) == 0 &&
+            opts.csb_poll_us > 1000000)
             abort();
         if (strnlen(spec.arg, sizeof(spec.arg)) == sizeof(spec.arg))
             abort();
         if (spec.has_mac && (spec.mac[0] & 1))
             abort();
-        if (spec.kind == NET_BACKEND_NULL && spec.arg[0])
+        if (!spec.type || (!spec.type->takes_arg && spec.arg[0]) ||
+            (spec.type->takes_arg && !spec.arg[0]))
             abort();
     } else if (strnlen(err, sizeof(err)) == sizeof(err)) {
         abort();

@@ -1,6 +1,7 @@
 /* libFuzzer: `vpio vm` command lines. The input is split at NUL bytes into
  * arguments; parsing must never crash, whatever they are. */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +16,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     copy[size] = 0;
     char *argv[64];
     int argc = fuzz_split_args(copy, size, "vm", argv, 64);
+    /* --help prints the help text to stdout: keep the fuzzer's output quiet. */
+    static FILE *devnull;
+    if (!devnull)
+        devnull = freopen("/dev/null", "w", stdout);
     struct vm_args args;
     char err[256];
     if (vm_args_parse(argc, argv, &args, err, sizeof(err)) == 0 && !args.help) {

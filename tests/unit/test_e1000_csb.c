@@ -20,6 +20,7 @@
 
 #include "dev/e1000_csb_thread.h"
 #include "dev/e1000_pci.h"
+#include "vpio/clock.h"
 
 #define CSB_GPA 0x8000u
 #define G_TDT 0x00
@@ -572,6 +573,40 @@ static void test_hostile_csb_under_io_thread(void **state)
     h_free(h);
 }
 
+/* Found by fuzz_e1000: a backend whose rx_pending called back into the
+ * device (CSBAL = 0: the CSB off, its page pointer dropped) made the
+ * sleeper's double check store through a NULL page. backend.h forbids the
+ * call back; the model refuses it as re-entry. */
+static struct h *reenter_h;
+static int reenter_rx_pending(struct net_backend *be)
+{
+    (void)be;
+    wr(reenter_h, E1000_CSBAL, 0);
+    return 1;
+}
+
+static void test_prepare_sleep_backend_reentry(void **state)
+{
+    (void)state;
+    struct h *h = csb_new(false, false);
+    static struct net_backend_ops ops;
+    ops = fb_ops;
+    ops.rx_pending = reenter_rx_pending;
+    h->fb.be.ops = &ops;
+    reenter_h = h;
+    tx_setup(h, 16);
+    rx_setup(h, 16, 0);
+    assert_int_equal(csb_enable(h, CSB_GPA), CSB_GPA | 1);
+    e1000_csb_attach(&h->dev, 123456); /* a "thread" is there (fd never written: no kick) */
+    uint64_t reentries = st(h).guest_errors[E1000_GERR_REENTRY];
+    e1000_csb_prepare_sleep(&h->dev);
+    assert_true(e1000_csb_enabled(&h->dev)); /* the call back was refused */
+    assert_int_equal(st(h).guest_errors[E1000_GERR_REENTRY], reentries + 1);
+    h->dev.csb.doorbell_fd = -1;
+    h->fb.be.ops = &fb_ops;
+    h_free(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -584,6 +619,7 @@ int main(void)
         cmocka_unit_test(test_kick_without_thread),
         cmocka_unit_test(test_sleep_double_check),
         cmocka_unit_test(test_hostile_csb_under_io_thread),
+        cmocka_unit_test(test_prepare_sleep_backend_reentry),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -51,7 +51,7 @@ struct h {
     int level, edges;
 };
 
-static __attribute__((unused)) unsigned fb_send(struct net_backend *be, const struct net_txframe *f,
+static __attribute__((unused)) unsigned fb_send(struct net_backend *be, const struct vpio_pkt *f,
                                                 unsigned n)
 {
     struct fake_be *fb = (struct fake_be *)be;

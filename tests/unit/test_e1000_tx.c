@@ -47,10 +47,11 @@ static void check_dd_during_send(struct fake_be *fb)
     for (uint32_t i = 0; i < 4; i++)
         dd_seen_during_send += (txd(fb->h, i)[12] & E1000_TXD_STAT_DD) != 0;
 }
-static unsigned zc_send(struct net_backend *be, const struct net_txframe *f, unsigned n)
+static unsigned zc_send(struct net_backend *be, const struct vpio_pkt *f, unsigned n)
 {
     for (unsigned i = 0; i < n; i++)
-        zc_frames_in_guest_ram += f[i].data >= zc_ram && f[i].data < zc_ram + zc_ram_size;
+        zc_frames_in_guest_ram += (const uint8_t *)f[i].data >= zc_ram &&
+                                  (const uint8_t *)f[i].data < zc_ram + zc_ram_size;
     return fb_send(be, f, n);
 }
 static void test_tx_zero_copy_dd_after_send(void **state)

@@ -24,6 +24,7 @@
 #include <cmocka.h>
 
 #include "../../guest/drivers/e1000_csb.c"
+#include "vpio/clock.h"
 
 /* ---- pure decisions ---- */
 

@@ -182,7 +182,7 @@ static void test_csb_enable(void **state)
     assert_int_equal(pa & 0xfff, 0);
     assert_int_equal(regs[E1000_CSBAH / 4], (u32)(pa >> 32));
     /* edge interrupts asked for by default (csb_irq=edge) */
-    assert_int_equal(regs[E1000_CSBAL / 4], (u32)pa | CSBAL_ENABLE | CSBAL_EDGE);
+    assert_int_equal(regs[E1000_CSBAL / 4], (u32)pa | E1000_CSBAL_ENABLE | E1000_CSBAL_EDGE);
     assert_int_equal(nic.csb->guest_tdt, 0);
     assert_int_equal(nic.csb->guest_rdt, E1000_NRX - 1);
     assert_int_equal(nic.csb->guest_need_txintr, 0);

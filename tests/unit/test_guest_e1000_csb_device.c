@@ -294,7 +294,7 @@ struct loopback {
 };
 static struct loopback lb;
 
-static unsigned lb_send(struct net_backend *be, const struct net_txframe *f, unsigned n)
+static unsigned lb_send(struct net_backend *be, const struct vpio_pkt *f, unsigned n)
 {
     pthread_mutex_lock(&lb.mx);
     bool was_empty = lb.n == 0;

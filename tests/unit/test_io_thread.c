@@ -9,7 +9,8 @@
 
 #include <cmocka.h>
 
-#include "vmm/io_thread.h"
+#include "devif/io_thread.h"
+#include "vpio/clock.h"
 
 struct fake {
     int fd;
@@ -69,7 +70,7 @@ static void serves_fd_and_deadlines(void **state)
 
     /* The thread sleeps with no deadline; a vCPU arms one 20 ms ahead. */
     usleep(10000);
-    uint64_t due = io_now_ns() + 20000000ull;
+    uint64_t due = vpio_now_ns() + 20000000ull;
     atomic_store(&f.deadline, due);
     io_thread_notify(&t, due);
     wait_for(&f.deadline_calls, 1);

@@ -1,20 +1,14 @@
 /* The I/O thread loop (see io_thread.h). */
-#include "io_thread.h"
+#include "devif/io_thread.h"
 
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <time.h>
 #include <unistd.h>
 
-uint64_t io_now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
+#include "vpio/clock.h"
 
 int io_thread_init(struct io_thread *t)
 {
@@ -50,7 +44,7 @@ void io_thread_notify(struct io_thread *t, uint64_t deadline_ns)
 static uint64_t run_deadlines(struct io_thread *t)
 {
     uint64_t earliest = UINT64_MAX;
-    uint64_t now = io_now_ns();
+    uint64_t now = vpio_now_ns();
     for (int i = 0; i < t->count; i++) {
         struct io_source *s = &t->sources[i];
         if (!s->next_deadline)
@@ -60,7 +54,7 @@ static uint64_t run_deadlines(struct io_thread *t)
             t->deadline_runs++;
             s->on_deadline(s->opaque, now);
             d = s->next_deadline(s->opaque);
-            now = io_now_ns();
+            now = vpio_now_ns();
         }
         if (d < earliest)
             earliest = d;
@@ -92,7 +86,7 @@ static void *loop(void *arg)
         deadline = run_deadlines(t);
         struct timespec ts, *timeout = NULL;
         if (deadline != UINT64_MAX) {
-            uint64_t now = io_now_ns();
+            uint64_t now = vpio_now_ns();
             uint64_t wait = deadline > now ? deadline - now : 0;
             ts.tv_sec = wait / 1000000000ull;
             ts.tv_nsec = wait % 1000000000ull;

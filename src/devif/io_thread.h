@@ -33,7 +33,6 @@ struct io_thread {
     uint64_t wakeups, deadline_runs, ready_runs; /* counters */
 };
 
-uint64_t io_now_ns(void);
 int io_thread_init(struct io_thread *t);
 /* Before io_thread_start() only. */
 int io_thread_add(struct io_thread *t, const struct io_source *src);

@@ -1,0 +1,147 @@
+/* The option table of `vpio bench`. */
+#include "bench_opts.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bench_rows.h"
+#include "opts.h"
+
+static int quick(const char *arg, void *ctx, char *err, size_t errlen)
+{
+    struct bench_opts *o = ctx;
+    o->duration = 2;
+    o->frames[0] = 60;
+    o->nframes = 1;
+    return 0;
+}
+
+static int no_pin(const char *arg, void *ctx, char *err, size_t errlen)
+{
+    ((struct bench_opts *)ctx)->pin = false;
+    return 0;
+}
+
+/* "60,1514": at most MAX_FRAMES sizes of 60..1514 bytes. */
+static int set_frames(const char *arg, void *ctx, char *err, size_t errlen)
+{
+    struct bench_opts *o = ctx;
+    unsigned frames[MAX_FRAMES];
+    int n = 0;
+    for (const char *p = arg;; p++) {
+        size_t len = strcspn(p, ",");
+        char num[16];
+        uint64_t v;
+        if (len == 0 || len >= sizeof(num) || n >= MAX_FRAMES)
+            goto bad;
+        memcpy(num, p, len);
+        num[len] = 0;
+        if (opts_parse_uint(num, 60, 1514, &v) < 0)
+            goto bad;
+        frames[n++] = (unsigned)v;
+        p += len;
+        if (!*p)
+            break;
+    }
+    memcpy(o->frames, frames, sizeof(frames));
+    o->nframes = n;
+    return 0;
+bad:
+    snprintf(err, errlen, "expected sizes 60..1514, comma-separated, at most %d", MAX_FRAMES);
+    return -1;
+}
+
+static bool row_exists(const char *name, size_t len)
+{
+    for (size_t i = 0; i < bench_row_count; i++)
+        if (strlen(bench_rows[i].config) == len && !strncmp(bench_rows[i].config, name, len))
+            return true;
+    return false;
+}
+
+/* Every name in the list must be a row of the table. */
+static int set_rows(const char *arg, void *ctx, char *err, size_t errlen)
+{
+    for (const char *p = arg;; p++) {
+        size_t len = strcspn(p, ",");
+        if (!row_exists(p, len)) {
+            size_t off = (size_t)snprintf(err, errlen, "unknown row '%.*s' (rows:", (int)len, p);
+            for (size_t i = 0; i < bench_row_count && off < errlen; i++)
+                off += (size_t)snprintf(err + off, errlen - off, " %s", bench_rows[i].config);
+            if (off < errlen)
+                snprintf(err + off, errlen - off, ")");
+            return -1;
+        }
+        p += len;
+        if (!*p)
+            break;
+    }
+    ((struct bench_opts *)ctx)->rows = arg;
+    return 0;
+}
+
+static const char *const platforms[] = {"vpio", "qemu", "all", NULL};
+
+static const char bench_intro[] =
+    "Runs a sender VM and a receiver VM per configuration and prints one table:\n"
+    "packets/s received, Gbit/s, VM exits and interrupts per packet on each side,\n"
+    "and ratios to the baseline row and to QEMU's e1000 (same guest, same apps).\n"
+    "Rows: baseline (classic driver, no moderation, tap + Linux bridge),\n"
+    "+moderation, +send-combining, +switch, +csb, ring API rows, QEMU peer rows.";
+
+static const char bench_epilog[] =
+    "By default the sender runs on CPU 0 and the receiver on CPU 1, each VM with all\n"
+    "of its threads (QEMU's through taskset, vpio's with --cpus).\n"
+    "\n"
+    "Needs root (network namespace, taps) and /dev/kvm for the vpio rows and for\n"
+    "QEMU with KVM; without /dev/kvm the vpio rows are reported as not run and\n"
+    "QEMU runs under TCG (platform qemu-tcg: not comparable with KVM figures).\n";
+
+int bench_parse_opts(int argc, char **argv, struct bench_opts *o, char *err, size_t errlen)
+{
+    *o = (struct bench_opts){.duration = 5,
+                             .frames = {60, 1514},
+                             .nframes = 2,
+                             .platform = "all",
+                             .kernel = "build/guest.elf",
+                             .outdir = "build/bench",
+                             .pin = sysconf(_SC_NPROCESSORS_ONLN) >= 2};
+    int platform = 2;
+    const struct opt_def defs[] = {
+        {0, "quick", OPT_CALL, NULL, "short run: 2 s per row, 60-byte frames only", .out = o,
+         .call = quick},
+        {0, "duration", OPT_DOUBLE, "SEC", "seconds the sender runs per row (default 5)",
+         .out = &o->duration, .dmin = 0.5, .dmax = 600},
+        {0, "frames", OPT_CALL, "LIST", "frame sizes, comma-separated (default 60,1514)", .out = o,
+         .call = set_frames},
+        {0, "rows", OPT_CALL, "LIST", "only these configurations (names as in the table)", .out = o,
+         .call = set_rows},
+        {0, "platform", OPT_CHOICE, "P", "vpio, qemu or all (default all)", .out = &platform,
+         .choices = platforms},
+        {0, "kernel", OPT_STRING, "FILE", "guest image (default build/guest.elf)",
+         .out = &o->kernel},
+        {0, "vpio", OPT_STRING, "FILE", "vpio binary for the VMs (default: this program)",
+         .out = &o->vpio},
+        {0, "outdir", OPT_STRING, "DIR", "per-run logs, CSV, JSON and plot (default build/bench)",
+         .out = &o->outdir},
+        {0, "json", OPT_STRING, "FILE", "also write the rows as JSON to FILE", .out = &o->json},
+        {0, "csv", OPT_STRING, "FILE", "also write the rows as CSV to FILE", .out = &o->csv},
+        {0, "plot", OPT_STRING, "FILE", "bar chart of packets/s per configuration (PNG, gnuplot)",
+         .out = &o->plot},
+        {0, "no-pin", OPT_CALL, NULL, "let the VMs run on any CPU (default: pinned, see below)",
+         .out = o, .call = no_pin},
+    };
+    const struct opt_spec spec = {"usage: vpio bench [options]", bench_intro, defs,
+                                  OPTS_COUNT(defs), bench_epilog};
+    int first;
+    int r = opts_parse(&spec, argc, argv, &first, err, errlen);
+    if (r != 0)
+        return r;
+    if (first < argc) {
+        snprintf(err, errlen, "unexpected argument '%s' (see vpio bench --help)", argv[first]);
+        return -1;
+    }
+    o->platform = platforms[platform];
+    return 0;
+}

@@ -1,0 +1,23 @@
+/* vpio bench: its options, parsed apart from running so tests can check them. */
+#ifndef VPIO_CLI_BENCH_OPTS_H
+#define VPIO_CLI_BENCH_OPTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define MAX_FRAMES 4
+
+struct bench_opts {
+    double duration;             /* --duration, seconds the sender runs per row */
+    unsigned frames[MAX_FRAMES]; /* --frames */
+    int nframes;
+    const char *rows;     /* --rows: comma-separated row names, each checked; NULL = all */
+    const char *platform; /* --platform: "vpio", "qemu" or "all" */
+    const char *kernel, *vpio, *outdir, *json, *csv, *plot;
+    bool pin; /* not --no-pin */
+};
+
+/* Returns 0, 1 after printing --help to stdout, or -1 with one line in err. */
+int bench_parse_opts(int argc, char **argv, struct bench_opts *o, char *err, size_t errlen);
+
+#endif
