@@ -56,7 +56,7 @@ SAN_INTEGRATION_PATTERNS := vpio_% switch_% qemu_switch% vhost_user_% uplink_%
 SAN_INTEGRATION := $(filter $(SAN_INTEGRATION_PATTERNS),$(INTEGRATION_SCRIPTS))
 SAN_BUILD := build/san
 
-.PHONY: all test check fuzz fuzz-build fuzz-run bench clean unit guest format print-san-integration tsan-stress coverage
+.PHONY: all test check fuzz fuzz-build fuzz-run bench clean unit guest format print-san-integration tsan-switch-stress coverage
 all: $(BUILD)/vpio guest
 
 $(BUILD)/%.o: %.c
@@ -92,7 +92,7 @@ check:
 
 # The switch's concurrent-peer stress test under ThreadSanitizer (not part
 # of scripts/test.sh: see docs/switch.md, "Stress test").
-tsan-stress:
+tsan-switch-stress:
 	$(MAKE) BUILD=build/tsan SAN=thread OPT=-O1 build/tsan/tests/test_switch_stress
 	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 build/tsan/tests/test_switch_stress
 

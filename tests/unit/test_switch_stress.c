@@ -17,7 +17,7 @@
  * creator that died before `ready`): all must end up on one new arena.
  * Bounded: ~STRESS_SECONDS (env VPIO_STRESS_SECONDS, default 6) of garbage,
  * ~12 s in all; alarm(90) kills a hang. Runs under ASan in `make check`;
- * under ThreadSanitizer with `make tsan-stress` (docs/switch.md). */
+ * under ThreadSanitizer with `make tsan-switch-stress` (docs/switch.md). */
 #include "switch_test_util.h"
 
 #include <stdatomic.h>
