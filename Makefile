@@ -19,12 +19,13 @@ FUZZ_SECONDS ?= 20
 WARN     := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
 CFLAGS   := -std=c11 -D_GNU_SOURCE $(OPT) -g $(WARN) -Iinclude -Isrc -pthread -MMD -MP
 LDLIBS   := -lpthread -lpcap
+LDLIBS   += -lxdp -lbpf
 ifeq ($(SAN),1)
 CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS += -fsanitize=address,undefined
 endif
 
-LIB_SRCS  := $(sort $(wildcard src/vmm/*.c src/dev/*.c src/net/*.c src/switch/*.c))
+LIB_SRCS  := $(sort $(wildcard src/vmm/*.c src/dev/*.c src/net/*.c src/switch/*.c src/uplink/*.c))
 CLI_SRCS  := $(sort $(wildcard src/cli/*.c))
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))

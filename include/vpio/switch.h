@@ -249,6 +249,12 @@ struct vpio_port_stats {
 };
 int vpio_port_stats(struct vpio_port *p, struct vpio_port_stats *st);
 
+/* A short label shown by `vpio switch show` (e.g. an uplink's interface
+ * name): up to VPIO_SW_LABEL_MAX - 1 bytes of printable ASCII (longer is
+ * cut, others become '?'). Cleared when the port is attached. */
+#define VPIO_SW_LABEL_MAX 16
+int vpio_port_set_label(struct vpio_port *p, const char *label);
+
 /* ---- Switches (for tools) ---- */
 struct vpio_switch_port_info {
     int id;
@@ -256,6 +262,7 @@ struct vpio_switch_port_info {
     int32_t pid;                 /* owner */
     int alive;                   /* owner process exists */
     uint32_t rx_pending;         /* published frames' slots not yet released */
+    char label[VPIO_SW_LABEL_MAX]; /* what the port is (vpio_port_set_label), "" if unset */
     struct vpio_port_stats st;
 };
 struct vpio_switch_info {

@@ -63,7 +63,9 @@ struct vpio_sw_port {
     uint32_t gen;
     uint32_t pad0_;
     char name[VPIO_SW_NAME_MAX];
-    uint8_t pad1_[16];
+    char label[16]; /* what the port is (an uplink: its interface), NUL-terminated;
+                       cleared by attach, written by the owner (vpio_port_set_label),
+                       read by tools (vpio_switch_info) */
     /* line 1: sender side of the RX ring; written by senders under rx_lock */
     uint32_t rx_lock __attribute__((aligned(64))); /* holder tid, 0 = free */
     uint32_t rx_resv;     /* reserved up to here: leases cover [rx_hwtail, rx_resv) */
