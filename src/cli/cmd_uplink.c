@@ -357,7 +357,7 @@ int cmd_uplink(int argc, char **argv)
                 unsigned n = uplink_rx_burst(u, pkts, burst);
                 if (n) {
                     unsigned ok = vpio_port_send_batch(port, pkts, n);
-                    ctr.rx_frames += ok;
+                    ctr.rx_frames += n;
                     ctr.rx_sw_drops += n - ok;
                     for (unsigned i = 0; i < n; i++)
                         ctr.rx_bytes += pkts[i].len;

@@ -30,7 +30,7 @@ enum uplink_mode { UPLINK_XDP, UPLINK_PACKET };
  * read by the same thread when printing). Each frame is counted once. */
 struct uplink_counters {
     /* interface -> switch */
-    uint64_t rx_frames, rx_bytes; /* handed to the switch */
+    uint64_t rx_frames, rx_bytes; /* handed to the switch (rx_sw_drops of them went nowhere) */
     uint64_t rx_runts;            /* shorter than an Ethernet header */
     uint64_t rx_oversize;         /* longer than the switch's largest frame */
     uint64_t rx_truncated;        /* the kernel captured less than the frame */
@@ -39,7 +39,7 @@ struct uplink_counters {
     uint64_t rx_vlan;             /* VLAN tag re-inserted from the ring entry */
     uint64_t rx_csum_partial;     /* checksum not filled in by the sender (offload): passed on */
     uint64_t rx_kernel_drops;     /* the kernel dropped (ring full, frame too big for XDP) */
-    uint64_t rx_sw_drops;         /* the switch delivered them nowhere */
+    uint64_t rx_sw_drops;         /* handed to the switch, delivered to no port */
     /* switch -> interface */
     uint64_t tx_frames, tx_bytes; /* queued on the interface */
     uint64_t tx_no_buf;           /* interface ring full: dropped */
