@@ -31,6 +31,8 @@ up_need() {
         why="needs iproute2 (ip)"
     elif ! command -v ethtool >/dev/null; then
         why="needs ethtool"
+    elif ! command -v ping >/dev/null || ! command -v python3 >/dev/null; then
+        why="needs ping (iputils-ping) and python3"
     elif ! ip netns add "vpiochk$$" 2>/dev/null; then
         why="cannot create network namespaces"
     else
