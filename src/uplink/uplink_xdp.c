@@ -15,6 +15,8 @@
 #include "uplink_frame.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/wait.h>
 #include <linux/if_link.h>
 #include <linux/if_xdp.h>
 #include <stdarg.h>
@@ -147,6 +149,85 @@ static void fill_up(struct xdp_state *s)
     xsk_ring_prod__submit(&s->fill, n);
 }
 
+/* In a child: native (unless SKB only), else SKB. Returns 0 and sets
+ * *native, or < 0 with why filled from the child's message. */
+static int probe_mode(struct uplink *u, struct xdp_state *s, int *native, char *why,
+                      size_t whylen)
+{
+    int pfd[2];
+    if (pipe2(pfd, O_CLOEXEC) < 0) {
+        snprintf(why, whylen, "AF_XDP: pipe: %s", strerror(errno));
+        return -errno;
+    }
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        int e = errno;
+        close(pfd[0]);
+        close(pfd[1]);
+        snprintf(why, whylen, "AF_XDP: fork: %s", strerror(e));
+        return -e;
+    }
+    if (pid == 0) {
+        close(pfd[0]);
+        int rc = -EOPNOTSUPP, m = 1;
+        if (!u->cfg.xdp_skb) {
+            rc = try_mode(u, s, XDP_FLAGS_DRV_MODE, XDP_USE_NEED_WAKEUP);
+            m = 0;
+            if (rc == 0) {
+                teardown(s);
+                _exit(0);
+            }
+        }
+        /* a native failure left the queue bound in this child: SKB mode is
+         * tried in a second child with a clean state */
+        if (!u->cfg.xdp_skb) {
+            _exit(3);
+        }
+        rc = try_mode(u, s, XDP_FLAGS_SKB_MODE, XDP_USE_NEED_WAKEUP | XDP_COPY);
+        if (rc == 0) {
+            teardown(s);
+            _exit(1);
+        }
+        char msg[400];
+        int n = snprintf(msg, sizeof msg, "AF_XDP on %s queue %u: %s%s%s", u->ifname,
+                         u->cfg.queue, strerror(-rc), last_msg[0] ? "; libxdp: " : "", last_msg);
+        if (write(pfd[1], msg, n > 0 ? (size_t)n : 0) < 0) {
+            /* the parent reports a generic reason */
+        }
+        (void)m;
+        _exit(2);
+    }
+    close(pfd[1]);
+    char msg[400];
+    ssize_t n = read(pfd[0], msg, sizeof msg - 1);
+    close(pfd[0]);
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    int code = WIFEXITED(status) ? WEXITSTATUS(status) : 2;
+    if (code == 0) {
+        *native = 1;
+        return 0;
+    }
+    if (code == 3) { /* native failed: SKB mode only, in a fresh child */
+        usleep(50000); /* the first child's socket is freed asynchronously */
+        struct uplink_config save = u->cfg;
+        u->cfg.xdp_skb = 1;
+        int rc = probe_mode(u, s, native, why, whylen);
+        u->cfg = save;
+        *native = 0;
+        return rc;
+    }
+    if (code == 1) {
+        *native = 0;
+        return 0;
+    }
+    msg[n > 0 ? n : 0] = 0;
+    snprintf(why, whylen, "%s", n > 0 ? msg : "AF_XDP: the probe failed");
+    return -EOPNOTSUPP;
+}
+
 static int xdp_open(struct uplink *u, char *why, size_t whylen)
 {
     struct xdp_state *s = calloc(1, sizeof *s);
@@ -166,22 +247,31 @@ static int xdp_open(struct uplink *u, char *why, size_t whylen)
     libxdp_set_print(xdp_print);
     libbpf_set_print(bpf_print);
     last_msg[0] = 0;
-    int rc = -EOPNOTSUPP;
-    const char *mode = "generic (skb)";
-    if (!u->cfg.xdp_skb) {
-        rc = try_mode(u, s, XDP_FLAGS_DRV_MODE, XDP_USE_NEED_WAKEUP);
-        mode = "native";
+    /* A failed xsk_socket__create leaves the umem's socket bound to the
+     * queue (libxdp keeps it for the umem), so a second attempt in another
+     * mode would find the queue busy. Find the mode that works in a child
+     * process (its exit releases everything), then open that one here. */
+    int native = 0;
+    int rc = probe_mode(u, s, &native, why, whylen);
+    if (rc == 0) {
+        /* the kernel frees the child's socket from a work queue: the queue
+         * can stay busy for a moment after the child is gone */
+        for (int tries = 0; tries < 40; tries++) {
+            rc = native ? try_mode(u, s, XDP_FLAGS_DRV_MODE, XDP_USE_NEED_WAKEUP)
+                        : try_mode(u, s, XDP_FLAGS_SKB_MODE, XDP_USE_NEED_WAKEUP | XDP_COPY);
+            if (rc != -EBUSY)
+                break;
+            usleep(25000);
+        }
+        if (rc < 0)
+            snprintf(why, whylen, "AF_XDP on %s queue %u: %s%s%s", u->ifname, u->cfg.queue,
+                     strerror(-rc), last_msg[0] ? "; libxdp: " : "", last_msg);
     }
     if (rc < 0) {
-        rc = try_mode(u, s, XDP_FLAGS_SKB_MODE, XDP_USE_NEED_WAKEUP | XDP_COPY);
-        mode = "generic (skb)";
-    }
-    if (rc < 0) {
-        snprintf(why, whylen, "AF_XDP on %s queue %u: %s%s%s", u->ifname, u->cfg.queue,
-                 strerror(-rc), last_msg[0] ? "; libxdp: " : "", last_msg);
         xdp_close(u);
         return rc;
     }
+    const char *mode = native ? "native" : "generic (skb)";
     u->fd = xsk_socket__fd(s->xsk);
     struct xdp_options opt;
     socklen_t olen = sizeof opt;
