@@ -63,6 +63,9 @@ enum uplink_verdict uplink_xdp_desc_check(uint64_t addr, uint32_t len, uint64_t 
  * tpacket3_hdr, its struct sockaddr_ll at TPACKET_ALIGN(sizeof hdr), the
  * frame at tp_mac (from the header), the next at tp_next_offset. */
 #define TP_SLL_OFS TPACKET_ALIGN(sizeof(struct tpacket3_hdr))
+/* the kernel places V3 frames at 8-byte boundaries (V3_ALIGNMENT in
+ * net/packet/af_packet.c), not TPACKET_ALIGNMENT (16) */
+#define TP_V3_ALIGN 8u
 
 static enum uplink_verdict tp_frame_check(const uint8_t *blk, size_t blk_size, uint64_t off,
                                           uint32_t max_frame, struct uplink_tp_frame *f)
@@ -114,7 +117,7 @@ unsigned uplink_tp_block_parse(const uint8_t *blk, size_t blk_size, uint32_t max
     unsigned got = 0;
     for (uint32_t i = 0; i < npkts; i++) {
         if (off < sizeof bd || off > blk_size || blk_size - off < sizeof(struct tpacket3_hdr) ||
-            (off & (TPACKET_ALIGNMENT - 1))) {
+            (off & (TP_V3_ALIGN - 1))) {
             c->rx_bad_desc++; /* the rest of the chain cannot be found */
             break;
         }

@@ -4,6 +4,11 @@
 # each; host `vpio pktgen` on both switches (no VMs). Per mode:
 #   uplink-link-MODE-base      N frames from a pktgen on switch A reach a
 #                              pktgen on switch B across the wire: exactly N
+#   uplink-link-packet-limits  a 20000-byte frame (MTU raised on the wire)
+#                              is counted in rx_oversize (read with SIGUSR1)
+#                              and dropped; a normal frame after it crosses
+#                              (runts cannot be sent through Linux: the unit
+#                              test covers them)
 #   uplink-link-MODE-flap      with background traffic running, A's end of
 #                              the wire goes down for 1 s and comes back: the
 #                              uplink says so, keeps its port and resumes on
@@ -23,6 +28,7 @@ set -u
 modes=(${UPLINK_MODES:-packet xdp})
 checks=()
 for m in "${modes[@]}"; do checks+=("uplink-link-$m-base" "uplink-link-$m-flap" "uplink-link-$m-recreate"); done
+case " ${modes[*]} " in *" packet "*) checks+=(uplink-link-packet-limits) ;; esac
 up_need "${checks[@]}"
 [ -x "$VPIO" ] || { fail "uplink-link: $VPIO missing (make)"; finish; }
 n=${COUNT:-500}
@@ -92,6 +98,31 @@ for mode in "${modes[@]}"; do
         pass "uplink-link-$mode-base ($((SECONDS - t0))s; $n of $n frames across)"
     else
         fail "uplink-link-$mode-base: want pkts=$n: '$r'; $(tail -n 2 "$ea" | tr '\n' '|')"
+    fi
+
+    # --- frames that cannot cross (AF_PACKET: the kernel hands over any
+    # length; AF_XDP drops them itself and counts them in rx_kernel_drops) ---
+    if [ "$mode" = packet ]; then
+        t0=$SECONDS
+        ip -n "$A" link set wa mtu 65000 && ip -n "$B" link set wb mtu 65000
+        ip netns exec "$A" python3 -c '
+import socket
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind(("wa", 0))
+hdr = b"\xff" * 6 + b"\x02\0\0\0\0\x01" + b"\x88\xb5"
+s.send(hdr + bytes(20000 - 14))  # longer than the switch largest frame (16384)
+s.send(hdr + bytes(100 - 14))    # and a normal one after it
+' || echo "raw send failed"
+        sleep 0.5
+        kill -USR1 "${up_pid[b-$mode]}"
+        sleep 0.3
+        ip -n "$A" link set wa mtu 1500 && ip -n "$B" link set wb mtu 1500
+        big=$(up_counter "b-$mode" rx_oversize) got=$(up_counter "b-$mode" rx_frames)
+        if [ "$big" = 1 ] && [ "$got" = $((n + 1)) ]; then
+            pass "uplink-link-packet-limits ($((SECONDS - t0))s; a 20000-byte frame counted in rx_oversize, the 100-byte one after it crossed; read on SIGUSR1)"
+        else
+            fail "uplink-link-packet-limits: want rx_oversize=1 rx_frames=$((n + 1)) on SIGUSR1: $(grep '^RESULT' "$tmp/b-$mode.up" | tail -n 1)"
+        fi
     fi
 
     # --- down / up ---
