@@ -417,8 +417,10 @@ int cmd_uplink(int argc, char **argv)
             continue;
         int timeout = backlog ? 1 : (int)(next_check > now_ms ? next_check - now_ms : 0);
         struct pollfd pf[2] = {{.fd = w.efd, .events = POLLIN}, {.fd = -1}};
-        if (u)
-            pf[1] = (struct pollfd){.fd = uplink_fd(u), .events = POLLIN};
+        if (u) /* backlog: POLLOUT wakes us when the kernel frees TX buffers
+                * (and in AF_XDP copy mode poll() itself transmits) */
+            pf[1] = (struct pollfd){.fd = uplink_fd(u),
+                                    .events = (short)(POLLIN | (backlog ? POLLOUT : 0))};
         int pr = poll(pf, 2, timeout);
         if (pr > 0 && (pf[0].revents & POLLIN)) {
             uint64_t v;
@@ -427,6 +429,8 @@ int cmd_uplink(int argc, char **argv)
         }
         if (pr > 0 && (pf[1].revents & (POLLERR | POLLHUP | POLLNVAL)))
             check_now = true;
+        if (pr > 0 && (pf[1].revents & POLLOUT))
+            sw_pending = sw_pending || backlog;
     }
     __atomic_store_n(&w.quit, 1, __ATOMIC_RELEASE);
     sem_post(&w.rearm);
