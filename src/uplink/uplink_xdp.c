@@ -50,6 +50,8 @@ struct xdp_state {
     uint64_t recycle[UPLINK_BURST];
     uint64_t reserved[UPLINK_BURST]; /* chunks handed out by tx_reserve */
     unsigned tx_inflight;        /* submitted to TX, not yet completed */
+    int zc;                      /* zero-copy: the driver sets TX need-wakeup; copy mode
+                                    transmits only from sendto()/poll(), always kick */
     struct xdp_statistics last;  /* the kernel's counters at the last poll */
 };
 
@@ -277,6 +279,7 @@ static int xdp_open(struct uplink *u, char *why, size_t whylen)
     socklen_t olen = sizeof opt;
     int zc = getsockopt(u->fd, SOL_XDP, XDP_OPTIONS, &opt, &olen) == 0 &&
              (opt.flags & XDP_OPTIONS_ZEROCOPY);
+    s->zc = zc;
     snprintf(u->desc, sizeof u->desc, "AF_XDP %s mode, %s, queue %u", mode,
              zc ? "zero-copy" : "copy", u->cfg.queue);
     for (unsigned i = 0; i < UMEM_FRAMES; i++)
@@ -387,7 +390,7 @@ static int xdp_tx_flush(struct uplink *u)
      * kernel has taken all of the TX ring (a few rounds at most) */
     for (int round = 0; round < 16; round++) {
         uint32_t queued = *s->tx.producer - __atomic_load_n(s->tx.consumer, __ATOMIC_ACQUIRE);
-        if (!queued || !xsk_ring_prod__needs_wakeup(&s->tx))
+        if (!queued || (s->zc && !xsk_ring_prod__needs_wakeup(&s->tx)))
             break;
         if (sendto(u->fd, NULL, 0, MSG_DONTWAIT, NULL, 0) < 0) {
             int e = errno;

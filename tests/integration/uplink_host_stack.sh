@@ -35,6 +35,10 @@ gip=198.18.20.2
 gmac=52:54:00:20:00:02
 up_start up "$S" "$sw:up" vu "$mode" || { fail "uplink-host: vpio uplink did not start: $(cat "$tmp/up.uperr")"; finish; }
 echo "uplink: $(head -n 1 "$tmp/up.uperr")"
+# Right after AF_XDP attaches to a veth, frames it transmits reach the peer
+# only about a second later (kernel-side settling, seen on this machine; not
+# with AF_PACKET): let that pass before Linux starts pinging.
+sleep 1.5
 
 # --- Linux ping -> guest echo ---------------------------------------------
 t0=$SECONDS

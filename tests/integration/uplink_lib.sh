@@ -62,7 +62,7 @@ up_quiet_if() {
 up_start() {
     local name=$1 ns=$2 port=$3 ifn=$4 mode=$5
     rm -f "$tmp/$name.up" "$tmp/$name.uperr"
-    ip netns exec "$ns" sh -c 'mount -t bpf bpf /sys/fs/bpf 2>/dev/null; exec "$@"' sh \
+    ip netns exec "$ns" sh -c 'mount -t bpf bpf /sys/fs/bpf 2>/dev/null; exec ${UP_WRAP:-} "$@"' sh \
         "$VPIO" uplink -i "$port" --if "$ifn" --mode "$mode" >"$tmp/$name.up" 2>"$tmp/$name.uperr" &
     up_pid[$name]=$!
     track_pid "$!"
