@@ -2,7 +2,11 @@
 # Link down/up and interface deletion under an uplink while traffic runs.
 # Two namespaces A and B joined by a veth pair, a switch and an uplink in
 # each; host `vpio pktgen` on both switches (no VMs). Per mode:
-#   uplink-link-MODE-base      N frames from a pktgen on switch A reach a
+#   uplink-cli                 usage errors, a missing interface, --help
+#   uplink-auto-fallback       --mode auto where AF_XDP cannot bind (queue 5
+#                              of a one-queue veth): one line why, AF_PACKET
+#   uplink-link-MODE-base      `vpio switch show` lists the port with the
+#                              interface's name; N frames from a pktgen on switch A reach a
 #                              pktgen on switch B across the wire: exactly N
 #   uplink-link-packet-limits  a 20000-byte frame (MTU raised on the wire)
 #                              is counted in rx_oversize (read with SIGUSR1)
@@ -26,7 +30,7 @@ set -u
 . "$(dirname "$0")/vpio_vm_lib.sh"
 . "$(dirname "$0")/uplink_lib.sh"
 modes=(${UPLINK_MODES:-packet xdp})
-checks=()
+checks=(uplink-cli uplink-auto-fallback)
 for m in "${modes[@]}"; do checks+=("uplink-link-$m-base" "uplink-link-$m-flap" "uplink-link-$m-recreate"); done
 case " ${modes[*]} " in *" packet "*) checks+=(uplink-link-packet-limits) ;; esac
 up_need "${checks[@]}"
@@ -74,6 +78,29 @@ bg_start() {
 }
 bg_stop() { kill $bg 2>/dev/null; wait $bg 2>/dev/null; sleep 0.5; }
 
+# --- the command line, the fallback notice ---
+t0=$SECONDS
+"$VPIO" uplink >"$tmp/cli1" 2>&1; rc1=$?
+"$VPIO" uplink -i "cli$$:p" --if nosuchif$$ >"$tmp/cli2" 2>&1; rc2=$?
+"$VPIO" uplink -i "cli$$:p" --if wa --burst 0 >"$tmp/cli3" 2>&1; rc3=$?
+"$VPIO" uplink --help >"$tmp/cli4" 2>&1; rc4=$?
+if [ $rc1 = 2 ] && [ $rc2 = 1 ] && grep -q "no interface nosuchif" "$tmp/cli2" && [ $rc3 = 2 ] &&
+    [ $rc4 = 0 ] && grep -q "usage: vpio uplink" "$tmp/cli4"; then
+    pass "uplink-cli (usage errors exit 2, a missing interface exits 1 saying so, --help 0)"
+else
+    fail "uplink-cli: statuses $rc1 $rc2 $rc3 $rc4: $(cat "$tmp/cli1" "$tmp/cli2" "$tmp/cli3" | tr '\n' '|')"
+fi
+"$VPIO" switch rm -f "cli$$" >/dev/null 2>&1
+# auto mode on a queue AF_XDP cannot bind (veth has one): one line why, then AF_PACKET
+ip netns exec "$A" timeout 2 "$VPIO" uplink -i "fb$$:p" --if wa --queue 5 >"$tmp/fb" 2>&1
+"$VPIO" switch rm -f "fb$$" >/dev/null 2>&1
+if grep -q "AF_XDP not usable (AF_XDP on wa queue 5: .*); falling back to AF_PACKET" "$tmp/fb" &&
+    grep -q "<-> wa .*AF_PACKET" "$tmp/fb" && grep -q "^RESULT app=uplink .* mode=packet" "$tmp/fb"; then
+    pass "uplink-auto-fallback ($(grep -m1 'not usable' "$tmp/fb"))"
+else
+    fail "uplink-auto-fallback: $(tr '\n' '|' <"$tmp/fb")"
+fi
+
 for mode in "${modes[@]}"; do
     if [ "$mode" = xdp ]; then
         why=$(up_xdp_why "$A" wa)
@@ -94,7 +121,10 @@ for mode in "${modes[@]}"; do
     wait_count "$ea" "<->\|resumed" 1
     wait_count "$eb" "<->\|resumed" 1
     r=$(cross "$swa" "$swb" "$mode-base")
-    if [ "$(key pkts "$r")" = "$n" ]; then
+    show=$("$VPIO" switch show "$swa")
+    if ! grep -Eq "^ +[0-9]+ +up +${up_pid[a-$mode]} +yes .* wa$" <<<"$show"; then
+        fail "uplink-link-$mode-base: vpio switch show does not list port up with interface wa: $show"
+    elif [ "$(key pkts "$r")" = "$n" ]; then
         pass "uplink-link-$mode-base ($((SECONDS - t0))s; $n of $n frames across)"
     else
         fail "uplink-link-$mode-base: want pkts=$n: '$r'; $(tail -n 2 "$ea" | tr '\n' '|')"
