@@ -71,24 +71,51 @@ static int parse(int argc, char **argv, struct uplink_opts *o, char *err, size_t
     memset(o, 0, sizeof *o);
     o->burst = 128;
     const struct opt_def defs[] = {
-        {.short_name = 'i', .long_name = "port", .type = OPT_STRING, .metavar = "SWITCH:PORT",
-         .help = "the switch port to own (created if needed)", .out = &o->port},
-        {.long_name = "if", .type = OPT_STRING, .metavar = "IFNAME",
-         .help = "the Linux network interface", .out = &o->ifname},
-        {.short_name = 'm', .long_name = "mode", .type = OPT_CHOICE, .metavar = "auto|xdp|packet",
+        {.short_name = 'i',
+         .long_name = "port",
+         .type = OPT_STRING,
+         .metavar = "SWITCH:PORT",
+         .help = "the switch port to own (created if needed)",
+         .out = &o->port},
+        {.long_name = "if",
+         .type = OPT_STRING,
+         .metavar = "IFNAME",
+         .help = "the Linux network interface",
+         .out = &o->ifname},
+        {.short_name = 'm',
+         .long_name = "mode",
+         .type = OPT_CHOICE,
+         .metavar = "auto|xdp|packet",
          .help = "data path: AF_XDP, AF_PACKET, or auto (AF_XDP, else AF_PACKET; default)",
-         .out = &o->mode, .choices = mode_names},
-        {.long_name = "xdp-skb", .type = OPT_FLAG,
-         .help = "AF_XDP: generic (SKB) mode only, do not try native", .out = &o->xdp_skb},
-        {.long_name = "queue", .type = OPT_UINT, .metavar = "N",
-         .help = "AF_XDP: the RX queue to bind (default 0)", .out = &o->queue, .max = 1023},
-        {.short_name = 'b', .long_name = "burst", .type = OPT_UINT, .metavar = "N",
-         .help = "frames per batch each way (1..256, default 128)", .out = &o->burst, .min = 1,
+         .out = &o->mode,
+         .choices = mode_names},
+        {.long_name = "xdp-skb",
+         .type = OPT_FLAG,
+         .help = "AF_XDP: generic (SKB) mode only, do not try native",
+         .out = &o->xdp_skb},
+        {.long_name = "queue",
+         .type = OPT_UINT,
+         .metavar = "N",
+         .help = "AF_XDP: the RX queue to bind (default 0)",
+         .out = &o->queue,
+         .max = 1023},
+        {.short_name = 'b',
+         .long_name = "burst",
+         .type = OPT_UINT,
+         .metavar = "N",
+         .help = "frames per batch each way (1..256, default 128)",
+         .out = &o->burst,
+         .min = 1,
          .max = UPLINK_BURST},
-        {.long_name = "no-promisc", .type = OPT_FLAG,
-         .help = "leave the interface's promiscuous mode alone", .out = &o->no_promisc},
-        {.short_name = 'q', .long_name = "quiet", .type = OPT_FLAG,
-         .help = "no notices, only the counters at the end", .out = &o->quiet},
+        {.long_name = "no-promisc",
+         .type = OPT_FLAG,
+         .help = "leave the interface's promiscuous mode alone",
+         .out = &o->no_promisc},
+        {.short_name = 'q',
+         .long_name = "quiet",
+         .type = OPT_FLAG,
+         .help = "no notices, only the counters at the end",
+         .out = &o->quiet},
     };
     const struct opt_spec spec = {
         .usage = "usage: vpio uplink -i SWITCH:PORT --if IFNAME [--mode auto|xdp|packet] [options]",
@@ -329,7 +356,8 @@ int cmd_uplink(int argc, char **argv)
             for (int round = 0; round < 4 && !empty; round++) {
                 if (!u) {
                     for (unsigned i = 0; i < DRAIN_BUFS; i++)
-                        bufs[i] = (struct vpio_rxpkt){.buf = drain_mem[i], .cap = VPIO_SW_MAX_FRAME};
+                        bufs[i] =
+                            (struct vpio_rxpkt){.buf = drain_mem[i], .cap = VPIO_SW_MAX_FRAME};
                     unsigned got = vpio_port_recv_batch(port, bufs, DRAIN_BUFS);
                     ctr.tx_link_down += got;
                     empty = got < DRAIN_BUFS;
@@ -384,7 +412,9 @@ int cmd_uplink(int argc, char **argv)
                 uplink_poll_stats(u);
                 if (ls != 1 || idx != uplink_ifindex(u)) {
                     NOTE(&o, "%s %s; %s kept, waiting for it to come back", o.ifname,
-                         ls < 0 ? "disappeared" : ls == 0 ? "is down" : "was re-created",
+                         ls < 0    ? "disappeared"
+                         : ls == 0 ? "is down"
+                                   : "was re-created",
                          o.port);
                     uplink_close(u);
                     u = NULL;

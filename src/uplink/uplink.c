@@ -82,16 +82,28 @@ void uplink_close(struct uplink *u)
     free(u);
 }
 
-int uplink_fd(const struct uplink *u) { return u->fd; }
-const char *uplink_describe(const struct uplink *u) { return u->desc; }
-int uplink_ifindex(const struct uplink *u) { return u->ifindex; }
+int uplink_fd(const struct uplink *u)
+{
+    return u->fd;
+}
+const char *uplink_describe(const struct uplink *u)
+{
+    return u->desc;
+}
+int uplink_ifindex(const struct uplink *u)
+{
+    return u->ifindex;
+}
 
 unsigned uplink_rx_burst(struct uplink *u, struct vpio_pkt *pkts, unsigned n)
 {
     return u->ops->rx_burst(u, pkts, n < UPLINK_BURST ? n : UPLINK_BURST);
 }
 
-void uplink_rx_release(struct uplink *u) { u->ops->rx_release(u); }
+void uplink_rx_release(struct uplink *u)
+{
+    u->ops->rx_release(u);
+}
 
 unsigned uplink_tx_reserve(struct uplink *u, struct vpio_rxpkt *bufs, unsigned n)
 {
@@ -103,5 +115,11 @@ void uplink_tx_commit(struct uplink *u, struct vpio_rxpkt *bufs, unsigned k, uns
     u->ops->tx_commit(u, bufs, k, reserved);
 }
 
-int uplink_tx_flush(struct uplink *u) { return u->ops->tx_flush(u); }
-void uplink_poll_stats(struct uplink *u) { u->ops->poll_stats(u); }
+int uplink_tx_flush(struct uplink *u)
+{
+    return u->ops->tx_flush(u);
+}
+void uplink_poll_stats(struct uplink *u)
+{
+    u->ops->poll_stats(u);
+}

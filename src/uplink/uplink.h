@@ -52,9 +52,9 @@ struct uplink_counters {
 
 struct uplink_config {
     const char *ifname;
-    uint32_t queue;    /* XDP: the interface's RX queue to bind */
-    int xdp_skb;       /* XDP: 1 generic/SKB mode only, 0 try native first */
-    int promisc;       /* put the interface in promiscuous mode while open */
+    uint32_t queue;     /* XDP: the interface's RX queue to bind */
+    int xdp_skb;        /* XDP: 1 generic/SKB mode only, 0 try native first */
+    int promisc;        /* put the interface in promiscuous mode while open */
     uint32_t max_frame; /* the switch's largest frame (VPIO_SW_MAX_FRAME) */
 };
 
@@ -107,7 +107,7 @@ struct uplink {
     struct uplink_config cfg;
     char ifname[32];
     int ifindex;
-    int fd;       /* for poll() */
+    int fd;         /* for poll() */
     int promisc_fd; /* AF_PACKET socket holding the promiscuous membership, or -1 */
     struct uplink_counters *ctr;
     char desc[96];

@@ -48,8 +48,7 @@ uint64_t uplink_xdp_chunk(uint64_t addr, uint64_t umem_size, uint32_t chunk_size
 }
 
 enum uplink_verdict uplink_xdp_desc_check(uint64_t addr, uint32_t len, uint64_t umem_size,
-                                          uint32_t chunk_size, uint32_t max_frame,
-                                          uint64_t *chunk)
+                                          uint32_t chunk_size, uint32_t max_frame, uint64_t *chunk)
 {
     *chunk = uplink_xdp_chunk(addr, umem_size, chunk_size);
     if (*chunk == UINT64_MAX)
@@ -103,8 +102,7 @@ static enum uplink_verdict tp_frame_check(const uint8_t *blk, size_t blk_size, u
 }
 
 unsigned uplink_tp_block_parse(const uint8_t *blk, size_t blk_size, uint32_t max_frame,
-                               struct uplink_tp_frame *out, unsigned max,
-                               struct uplink_counters *c)
+                               struct uplink_tp_frame *out, unsigned max, struct uplink_counters *c)
 {
     struct tpacket_block_desc bd;
     if (blk_size < sizeof bd) {

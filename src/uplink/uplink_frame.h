@@ -29,8 +29,7 @@ enum uplink_verdict uplink_frame_len_check(uint64_t len, uint32_t max_frame);
  * must lie inside one chunk of the umem. *chunk gets the chunk's base
  * (to recycle it) when that is inside the umem, else UINT64_MAX. */
 enum uplink_verdict uplink_xdp_desc_check(uint64_t addr, uint32_t len, uint64_t umem_size,
-                                          uint32_t chunk_size, uint32_t max_frame,
-                                          uint64_t *chunk);
+                                          uint32_t chunk_size, uint32_t max_frame, uint64_t *chunk);
 /* A completion-ring address: the chunk base if valid, else UINT64_MAX. */
 uint64_t uplink_xdp_chunk(uint64_t addr, uint64_t umem_size, uint32_t chunk_size);
 
@@ -38,7 +37,7 @@ uint64_t uplink_xdp_chunk(uint64_t addr, uint64_t umem_size, uint32_t chunk_size
 struct uplink_tp_frame {
     const uint8_t *data; /* inside the block */
     uint32_t len;
-    uint32_t status;     /* tp_status of the frame (TP_STATUS_VLAN_VALID, ...) */
+    uint32_t status;              /* tp_status of the frame (TP_STATUS_VLAN_VALID, ...) */
     uint16_t vlan_tci, vlan_tpid; /* valid when status has TP_STATUS_VLAN_VALID */
 };
 

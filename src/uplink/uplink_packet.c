@@ -40,8 +40,8 @@ struct pkt_state {
     unsigned rx_block; /* the block we read next */
     int parsed;        /* frames[] holds rx_block's frames */
     unsigned nframes, next;
-    unsigned tx_head;  /* the next TX frame to fill */
-    int tx_pending;    /* frames marked SEND_REQUEST since the last send() */
+    unsigned tx_head; /* the next TX frame to fill */
+    int tx_pending;   /* frames marked SEND_REQUEST since the last send() */
     struct uplink_tp_frame frames[RX_MAX_FRAMES];
 };
 
@@ -156,9 +156,8 @@ static unsigned pkt_rx_burst(struct uplink *u, struct vpio_pkt *pkts, unsigned n
             uint32_t st = __atomic_load_n(&bd->hdr.bh1.block_status, __ATOMIC_ACQUIRE);
             if (!(st & TP_STATUS_USER))
                 return 0;
-            s->nframes = uplink_tp_block_parse((const uint8_t *)bd, RX_BLOCK_SIZE,
-                                               u->cfg.max_frame, s->frames, RX_MAX_FRAMES,
-                                               u->ctr);
+            s->nframes = uplink_tp_block_parse((const uint8_t *)bd, RX_BLOCK_SIZE, u->cfg.max_frame,
+                                               s->frames, RX_MAX_FRAMES, u->ctr);
             s->next = 0;
             s->parsed = 1;
         }

@@ -45,14 +45,14 @@ struct xdp_state {
     struct xsk_ring_cons comp, rx;
     uint64_t free_stack[UMEM_FRAMES];
     unsigned nfree;
-    unsigned rx_peeked;          /* RX entries of the last burst, to release */
-    unsigned nrecycle;           /* chunks of the last burst to give back */
+    unsigned rx_peeked; /* RX entries of the last burst, to release */
+    unsigned nrecycle;  /* chunks of the last burst to give back */
     uint64_t recycle[UPLINK_BURST];
     uint64_t reserved[UPLINK_BURST]; /* chunks handed out by tx_reserve */
-    unsigned tx_inflight;        /* submitted to TX, not yet completed */
-    int zc;                      /* zero-copy: the driver sets TX need-wakeup; copy mode
-                                    transmits only from sendto()/poll(), always kick */
-    struct xdp_statistics last;  /* the kernel's counters at the last poll */
+    unsigned tx_inflight;            /* submitted to TX, not yet completed */
+    int zc;                          /* zero-copy: the driver sets TX need-wakeup; copy mode
+                                        transmits only from sendto()/poll(), always kick */
+    struct xdp_statistics last;      /* the kernel's counters at the last poll */
 };
 
 /* libxdp/libbpf messages: keep the last warning (for the one-line reason)
@@ -153,8 +153,7 @@ static void fill_up(struct xdp_state *s)
 
 /* In a child: native (unless SKB only), else SKB. Returns 0 and sets
  * *native, or < 0 with why filled from the child's message. */
-static int probe_mode(struct uplink *u, struct xdp_state *s, int *native, char *why,
-                      size_t whylen)
+static int probe_mode(struct uplink *u, struct xdp_state *s, int *native, char *why, size_t whylen)
 {
     int pfd[2];
     if (pipe2(pfd, O_CLOEXEC) < 0) {
@@ -192,8 +191,8 @@ static int probe_mode(struct uplink *u, struct xdp_state *s, int *native, char *
             _exit(1);
         }
         char msg[400];
-        int n = snprintf(msg, sizeof msg, "AF_XDP on %s queue %u: %s%s%s", u->ifname,
-                         u->cfg.queue, strerror(-rc), last_msg[0] ? "; libxdp: " : "", last_msg);
+        int n = snprintf(msg, sizeof msg, "AF_XDP on %s queue %u: %s%s%s", u->ifname, u->cfg.queue,
+                         strerror(-rc), last_msg[0] ? "; libxdp: " : "", last_msg);
         if (write(pfd[1], msg, n > 0 ? (size_t)n : 0) < 0) {
             /* the parent reports a generic reason */
         }
@@ -212,7 +211,7 @@ static int probe_mode(struct uplink *u, struct xdp_state *s, int *native, char *
         *native = 1;
         return 0;
     }
-    if (code == 3) { /* native failed: SKB mode only, in a fresh child */
+    if (code == 3) {   /* native failed: SKB mode only, in a fresh child */
         usleep(50000); /* the first child's socket is freed asynchronously */
         struct uplink_config save = u->cfg;
         u->cfg.xdp_skb = 1;

@@ -166,10 +166,8 @@ static void test_xdp_desc(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_tp_good),
-        cmocka_unit_test(test_tp_runt_oversize_truncated),
-        cmocka_unit_test(test_tp_bad_offsets),
-        cmocka_unit_test(test_tp_outgoing_and_vlan),
+        cmocka_unit_test(test_tp_good),        cmocka_unit_test(test_tp_runt_oversize_truncated),
+        cmocka_unit_test(test_tp_bad_offsets), cmocka_unit_test(test_tp_outgoing_and_vlan),
         cmocka_unit_test(test_xdp_desc),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
