@@ -346,6 +346,7 @@ int cmd_uplink(int argc, char **argv)
     bool sw_pending = true; /* drain what is already there */
     uint64_t next_check = vpio_now_ns() / 1000000 + LINK_CHECK_MS;
     bool check_now = false;
+    bool waiter_parked = false; /* the waiter signalled and waits for rearm */
     char last_why[512] = "";
 
     while (!stop) {
@@ -374,7 +375,10 @@ int cmd_uplink(int argc, char **argv)
             }
             if (empty) {
                 sw_pending = false;
-                sem_post(&w.rearm);
+                if (waiter_parked) { /* re-arm only a waiter that signalled */
+                    waiter_parked = false;
+                    sem_post(&w.rearm);
+                }
             } else if (!backlog) {
                 busy = true;
             }
@@ -454,8 +458,10 @@ int cmd_uplink(int argc, char **argv)
         int pr = poll(pf, 2, timeout);
         if (pr > 0 && (pf[0].revents & POLLIN)) {
             uint64_t v;
-            if (read(w.efd, &v, sizeof v) == sizeof v)
+            if (read(w.efd, &v, sizeof v) == sizeof v) {
                 sw_pending = true;
+                waiter_parked = true;
+            }
         }
         if (pr > 0 && (pf[1].revents & (POLLERR | POLLHUP | POLLNVAL)))
             check_now = true;
