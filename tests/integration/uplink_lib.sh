@@ -10,7 +10,8 @@
 #   up_start NAME NS PORT IF MODE   `vpio uplink` in NS (bpffs mounted for
 #                          AF_XDP), stdout $tmp/NAME.up, stderr $tmp/NAME.uperr;
 #                          waits until it says it is attached or waiting
-#   up_stop NAME           SIGTERM, wait: the counters line is in $tmp/NAME.up
+#   up_stop NAME           SIGTERM, wait (FAIL unless it exits 0): the counters
+#                          line is in $tmp/NAME.up
 #   up_counter NAME KEY    a counter of the last RESULT line of NAME
 #   up_xdp_why NS IF       empty if AF_XDP loads on IF in NS, else why not
 [ "${BASH_SOURCE[0]}" = "$0" ] && exit 0
@@ -70,8 +71,12 @@ up_start() {
 }
 
 up_stop() {
+    local rc
     kill -TERM "${up_pid[$1]}" 2>/dev/null
     wait "${up_pid[$1]}" 2>/dev/null
+    rc=$?
+    # SIGTERM ends it cleanly with status 0 (a sanitizer report would not)
+    [ "$rc" = 0 ] || fail "uplink $1: exit status $rc after SIGTERM: $(tail -n 5 "$tmp/$1.uperr" | tr '\n' '|')"
 }
 
 up_counter() {
