@@ -23,6 +23,7 @@ FUZZ_SECONDS ?= 20
 WARN     := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
 CFLAGS   := -std=c11 -D_GNU_SOURCE $(OPT) -g $(WARN) -Iinclude -Isrc -pthread -MMD -MP
 LDLIBS   := -lpthread -lpcap
+LDLIBS   += -lxdp -lbpf
 ifeq ($(SAN),1)
 CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS += -fsanitize=address,undefined
@@ -34,7 +35,7 @@ CFLAGS  += -fsanitize=thread -fno-omit-frame-pointer -Wno-tsan # fences: not mod
 LDFLAGS += -fsanitize=thread
 endif
 
-LIB_SRCS  := $(sort $(wildcard src/vmm/*.c src/dev/*.c src/devif/*.c src/net/*.c src/switch/*.c))
+LIB_SRCS  := $(sort $(wildcard src/vmm/*.c src/dev/*.c src/devif/*.c src/net/*.c src/switch/*.c src/uplink/*.c))
 CLI_SRCS  := $(sort $(wildcard src/cli/*.c))
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
@@ -52,7 +53,7 @@ FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 # script matching SAN_INTEGRATION_PATTERNS (qemu_switch*: QEMU guests
 # through vpio's switch and qemu-port). A new script joins by its name.
 INTEGRATION_SCRIPTS := $(sort $(basename $(notdir $(wildcard tests/integration/*.sh))))
-SAN_INTEGRATION_PATTERNS := vpio_% switch_% qemu_switch% vhost_user_% uplink_%
+SAN_INTEGRATION_PATTERNS := vpio_% switch_% qemu_switch% vhost_user_testpmd uplink_two_hosts uplink_link
 SAN_INTEGRATION := $(filter $(SAN_INTEGRATION_PATTERNS),$(INTEGRATION_SCRIPTS))
 SAN_BUILD := build/san
 

@@ -3,8 +3,8 @@
 # Usage: scripts/deps.sh [build|test|bench]   (default: test, which includes build)
 set -eu
 want=${1:-test}
-build_pkgs="build-essential clang libclang-rt-14-dev libcmocka-dev libpcap-dev"
-test_pkgs="qemu-system-x86 iproute2"
+build_pkgs="build-essential clang libclang-rt-14-dev libcmocka-dev libpcap-dev libxdp-dev libbpf-dev"
+test_pkgs="qemu-system-x86 iproute2 iputils-ping ethtool python3"
 bench_pkgs="gnuplot-nox"
 pkgs="$build_pkgs"
 case "$want" in

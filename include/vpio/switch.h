@@ -275,6 +275,11 @@ void vpio_stats_reader_init(struct vpio_stats_reader *r, const struct vpio_port_
                             uint64_t now_ns);
 void vpio_stats_read(struct vpio_stats_reader *r, const struct vpio_port_stats *raw,
                      uint64_t now_ns, struct vpio_port_stats *out);
+/* A short label shown by `vpio switch show` (e.g. an uplink's interface
+ * name): up to VPIO_SW_LABEL_MAX - 1 bytes of printable ASCII (longer is
+ * cut, others become '?'). Cleared when the port is attached. */
+#define VPIO_SW_LABEL_MAX 16
+int vpio_port_set_label(struct vpio_port *p, const char *label);
 
 /* ---- Switches (for tools) ---- */
 struct vpio_switch_port_info {
@@ -283,6 +288,7 @@ struct vpio_switch_port_info {
     int32_t pid;                 /* owner */
     int alive;                   /* owner process exists */
     uint32_t rx_pending;         /* published frames' slots not yet released */
+    char label[VPIO_SW_LABEL_MAX]; /* what the port is (vpio_port_set_label), "" if unset */
     struct vpio_port_stats st;   /* sanitised (vpio_stats_read from zeros at the owner's start) */
 };
 struct vpio_switch_info {

@@ -31,16 +31,16 @@ static int show(const char *name, int brief)
            info.nports, alive, info.mac_entries, info.arena_bytes >> 20, info.creator_pid);
     if (!info.nports)
         return 0;
-    printf("  %-3s %-16s %-8s %-5s %12s %12s %10s %12s %12s %10s %6s %6s %5s\n", "id", "port",
+    printf("  %-3s %-16s %-8s %-5s %12s %12s %10s %12s %12s %10s %6s %6s %5s %s\n", "id", "port",
            "pid", "alive", "tx_pkts", "tx_bytes", "tx_drops", "rx_pkts", "rx_bytes", "rx_drops",
-           "tx_err", "rx_err", "pend");
+           "tx_err", "rx_err", "pend", "label");
     for (unsigned i = 0; i < info.nports; i++) {
         struct vpio_switch_port_info *p = &info.port[i];
         printf("  %-3d %-16s %-8d %-5s %12" PRIu64 " %12" PRIu64 " %10" PRIu64 " %12" PRIu64
-               " %12" PRIu64 " %10" PRIu64 " %6" PRIu64 " %6" PRIu64 " %5u\n",
+               " %12" PRIu64 " %10" PRIu64 " %6" PRIu64 " %6" PRIu64 " %5u %s\n",
                p->id, p->name, p->pid, p->alive ? "yes" : "no", p->st.tx_pkts, p->st.tx_bytes,
                p->st.tx_drops, p->st.rx_pkts, p->st.rx_bytes, p->st.rx_drops, p->st.tx_errs,
-               p->st.rx_errs, p->rx_pending);
+               p->st.rx_errs, p->rx_pending, p->label);
     }
     return 0;
 }

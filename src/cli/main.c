@@ -16,6 +16,7 @@ static const struct command commands[] = {
     {"switch", cmd_switch, "list switches, their ports and counters; remove a stale one"},
     {"bench", cmd_bench, "the paper's table: two VMs per configuration, vpio and QEMU"},
     {"qemu-port", cmd_qemu_port, "attach a QEMU NIC (-netdev socket) to a switch port"},
+    {"uplink", cmd_uplink, "join a switch port to a Linux interface (AF_XDP or AF_PACKET)"},
     /* more subcommands: add one line each, keep the table sorted by use */
 };
 

@@ -437,6 +437,8 @@ int vpio_switch_info(const char *sw, struct vpio_switch_info *info)
         memcpy(pi->name, sp->name, VPIO_SW_NAME_MAX);
         pi->name[VPIO_SW_NAME_MAX - 1] = 0;
         pi->pid = sp->pid;
+        memcpy(pi->label, sp->label, sizeof pi->label);
+        pi->label[sizeof pi->label - 1] = 0;
         pi->alive = sw_port_owner_alive(sp);
         pi->rx_pending = vpio_ring_dist(__atomic_load_n(&sp->rx_hwcur, __ATOMIC_RELAXED),
                                         __atomic_load_n(&sp->rx_hwtail, __ATOMIC_RELAXED));

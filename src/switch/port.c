@@ -123,6 +123,7 @@ int vpio_port_open(struct vpio_port **out, const char *ifname, unsigned flags)
     ring_init(a, (unsigned)id, 0);
     ring_init(a, (unsigned)id, 1);
     memset(sp->name, 0, sizeof sp->name);
+    memset(sp->label, 0, sizeof sp->label);
     strcpy(sp->name, pname);
     sp->pid = getpid();
     sp->pid_start = sw_pid_start(sp->pid);

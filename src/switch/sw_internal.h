@@ -81,6 +81,9 @@ struct vpio_sw_port {
      * (rx_need_wake also cleared by the sender that wakes the owner) */
     uint32_t rx_hwcur __attribute__((aligned(64))); /* released up to here */
     uint32_t rx_need_wake; /* owner sleeps (or is about to); the waking sender clears it */
+    char label[16];        /* what the port is (an uplink: its interface), NUL-terminated;
+                              cleared by attach, written by the owner (vpio_port_set_label),
+                              read by tools (vpio_switch_info) */
     /* line 4: RX counters, atomic adds by senders (and the owner: rx_errs) */
     uint64_t rx_pkts __attribute__((aligned(64)));
     uint64_t rx_bytes, rx_drops, rx_errs;
