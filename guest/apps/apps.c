@@ -13,5 +13,6 @@ const struct app apps[] = {
     { "udp-recv", "udp-recv ip=A [port=P] [count=N] [duration=S] [idle=MS] [timeout=S]", udp_recv_main },
     { "ping", "ping ip=A peer=B [count=N] [interval=MS] [len=N] [wait=MS]", ping_main },
     { "echo", "echo ip=A [port=P] [duration=S] [count=N]", echo_main },
+    { "udp-rr", "udp-rr ip=A peer=B [port=7] [len=N] [count=N|duration=S] [inflight=N] [poll=1]", udp_rr_main },
 };
 const int napps = sizeof(apps) / sizeof(apps[0]);

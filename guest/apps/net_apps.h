@@ -6,4 +6,5 @@ int udp_send_main(const struct cmdline *cl);
 int udp_recv_main(const struct cmdline *cl);
 int ping_main(const struct cmdline *cl);
 int echo_main(const struct cmdline *cl);
+int udp_rr_main(const struct cmdline *cl);
 #endif
