@@ -24,7 +24,7 @@ CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-re
 LDFLAGS += -fsanitize=address,undefined
 endif
 
-LIB_SRCS  := $(sort $(wildcard src/vmm/*.c src/dev/*.c src/net/*.c src/switch/*.c))
+LIB_SRCS  := $(sort $(wildcard src/vmm/*.c src/dev/*.c src/net/*.c src/switch/*.c src/vhost/*.c))
 CLI_SRCS  := $(sort $(wildcard src/cli/*.c))
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))

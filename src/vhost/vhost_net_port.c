@@ -613,9 +613,15 @@ fail:
 
 void vhost_net_port_stop(struct vhost_net_port *vp)
 {
-    atomic_store(&vp->stop, true);
+    if (atomic_exchange(&vp->stop, true))
+        return;
     vpio_port_wake(vp->port);
     pthread_join(vp->dp_thread, NULL);
+}
+
+void vhost_net_port_destroy(struct vhost_net_port *vp)
+{
+    vhost_net_port_stop(vp);
     if (vp->listen_fd >= 0) {
         close(vp->listen_fd);
         unlink(vp->cfg.socket_path);

@@ -65,7 +65,10 @@ struct vhost_net_port;
  * thread. -errno with a message in err. */
 int vhost_net_port_start(struct vhost_net_port **out, const struct vhost_net_config *cfg, char *err,
                          size_t errlen);
+/* Stops the data thread (the connection is closed; counters stay
+ * readable); destroy also closes the port and the socket and frees vp. */
 void vhost_net_port_stop(struct vhost_net_port *vp);
+void vhost_net_port_destroy(struct vhost_net_port *vp);
 void vhost_net_port_get_stats(struct vhost_net_port *vp, struct vhost_net_stats *st);
 int vhost_net_port_connected(struct vhost_net_port *vp);
 
