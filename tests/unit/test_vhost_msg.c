@@ -26,7 +26,8 @@ static int send_msg(int sock, uint32_t req, uint32_t flags, const void *payload,
     memcpy(buf, &req, 4);
     memcpy(buf + 4, &flags, 4);
     memcpy(buf + 8, &size, 4);
-    memcpy(buf + 12, payload, size);
+    if (size)
+        memcpy(buf + 12, payload, size);
     struct iovec iov = {buf, 12 + size};
     union {
         struct cmsghdr a;

@@ -47,7 +47,8 @@ static int send_msg(int sock, uint32_t req, const void *pl, uint32_t size, const
     memcpy(buf, &req, 4);
     memcpy(buf + 4, &flags, 4);
     memcpy(buf + 8, &size, 4);
-    memcpy(buf + 12, pl, size);
+    if (size)
+        memcpy(buf + 12, pl, size);
     struct iovec iov = {buf, 12 + size};
     union {
         struct cmsghdr a;
@@ -229,7 +230,7 @@ static void frames_both_ways(void **state)
     }
     __atomic_store_n(&A(&f, 0)->idx, 8, __ATOMIC_RELEASE);
     kick(&f, 0);
-    uint8_t fr[300];
+    uint8_t fr[1500];
     memset(fr, 0xff, 6);
     memcpy(fr + 6, "\x02\x00\x00\x00\x00\x02", 6);
     fr[12] = 0x88;
