@@ -33,7 +33,7 @@ if make -j"$jobs" BUILD=build/san SAN=1 OPT=-O1 all unit >build/san-make.log 2>&
     # Integration scripts whose host side is vpio's code (the guest-only QEMU
     # tests ran in pass 1 and would run the same QEMU and guest again).
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-        INTEGRATION_ONLY="vm_boot switch_pktgen qemu_switch host_guest_pktgen vpio_switch_vms vpio_host_guest vpio_chain vpio_tap_bridge vpio_csb_gaps" \
+        INTEGRATION_ONLY="vm_boot switch_pktgen qemu_switch host_guest_pktgen vpio_switch_vms vpio_host_guest vpio_chain vpio_tap_bridge vpio_csb_gaps vhost_user_testpmd" \
         make --no-print-directory BUILD=build/san SAN=1 OPT=-O1 test
 fi
 add_summary build/san

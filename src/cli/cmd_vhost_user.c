@@ -40,9 +40,9 @@ static void print_stats(FILE *out, const char *ifname, struct vhost_net_port *vp
         fprintf(out,
                 "  %s ring errors: avail_idx=%" PRIu64 " head=%" PRIu64 " addr=%" PRIu64
                 " loop=%" PRIu64 " indirect=%" PRIu64 " dir=%" PRIu64 " segs=%" PRIu64
-                " len=%" PRIu64 "\n",
+                " len=%" PRIu64 " resync=%" PRIu64 "\n",
                 qn[i], e->avail_idx, e->head, e->addr, e->loop, e->indirect, e->dir, e->segs,
-                e->len);
+                e->len, e->resync);
     }
     fprintf(out,
             "RESULT app=vhost-user tx_pkts=%" PRIu64 " tx_bytes=%" PRIu64 " tx_drops=%" PRIu64

@@ -25,6 +25,7 @@ int virtq_setup(struct virtq *q, const struct vhost_mem *mem, uint32_t num, uint
     q->last_avail = q->used_idx = q->flushed_used = base;
     q->event_idx = event_idx;
     q->indirect = indirect;
+    q->fresh = true;
     return 0;
 }
 
@@ -34,6 +35,15 @@ unsigned virtq_avail_count(struct virtq *q)
         return 0;
     uint16_t idx = __atomic_load_n(&q->avail->idx, __ATOMIC_ACQUIRE);
     uint16_t n = (uint16_t)(idx - q->last_avail);
+    if (n > q->num && q->fresh) {
+        uint16_t u = __atomic_load_n(&q->used->idx, __ATOMIC_RELAXED);
+        if ((uint16_t)(idx - u) <= q->num) {
+            q->last_avail = q->used_idx = q->flushed_used = u;
+            n = (uint16_t)(idx - u);
+            q->err.resync++;
+        }
+    }
+    q->fresh = false;
     if (n > q->num) {
         q->broken = true;
         q->err.avail_idx++;

@@ -57,6 +57,7 @@ struct virtq_errors {
     uint64_t dir;          /* read-only buffer on RX / writable on TX */
     uint64_t segs;         /* more segments than the caller accepts */
     uint64_t len;          /* chain longer than VIRTQ_MAX_CHAIN_BYTES */
+    uint64_t resync;       /* start: base far behind avail idx, resumed at used idx */
 };
 
 struct virtq {
@@ -69,6 +70,7 @@ struct virtq {
     uint16_t flushed_used; /* used idx at the last flush */
     bool event_idx, indirect;
     bool broken;
+    bool fresh; /* set up, avail idx not looked at yet */
     struct virtq_errors err;
 };
 
@@ -79,7 +81,11 @@ int virtq_setup(struct virtq *q, const struct vhost_mem *mem, uint32_t num, uint
                 bool indirect);
 
 /* Available chains not yet taken (0 when broken); marks the queue broken if
- * the guest's index is more than num ahead. */
+ * the guest's index is more than num ahead. Except at the first look after
+ * set-up: a front-end that reconnects to a new back-end may give base 0
+ * (DPDK virtio-user does) for a ring whose index has moved on; then the
+ * ring resumes where the used index says the last back-end stopped (what
+ * QEMU itself does when its back-end dies), if that is within num. */
 unsigned virtq_avail_count(struct virtq *q);
 
 enum virtq_pop_result { VIRTQ_EMPTY = 0, VIRTQ_CHAIN = 1, VIRTQ_BAD_CHAIN = -1, VIRTQ_BROKEN = -2 };

@@ -171,6 +171,24 @@ static void avail_jump(void **state)
     uint64_t len;
     uint16_t head;
     assert_int_equal(virtq_pop(&q, &mem, false, iov, 4, &n, &len, &head), VIRTQ_BROKEN);
+    /* at start-up, a base far behind resumes at the used index */
+    setup(state);
+    avail->idx = 1000;
+    used->idx = 995;
+    assert_int_equal(virtq_avail_count(&q), 5);
+    assert_int_equal(q.err.resync, 1);
+    assert_int_equal(q.last_avail, 995);
+    assert_false(q.broken);
+    /* ... but only at the first look */
+    avail->idx = 1000 + QN + 1;
+    assert_int_equal(virtq_avail_count(&q), 0);
+    assert_true(q.broken);
+    /* and not when the used index is off too */
+    setup(state);
+    avail->idx = 1000;
+    used->idx = 0;
+    assert_int_equal(virtq_avail_count(&q), 0);
+    assert_true(q.broken);
     /* exactly num is fine */
     setup(state);
     avail->idx = QN;
