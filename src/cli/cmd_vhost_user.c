@@ -48,8 +48,8 @@ static void print_stats(FILE *out, const char *ifname, struct vhost_net_port *vp
             "RESULT app=vhost-user tx_pkts=%" PRIu64 " tx_bytes=%" PRIu64 " tx_drops=%" PRIu64
             " rx_pkts=%" PRIu64 " rx_bytes=%" PRIu64 " rx_drops=%" PRIu64
             " rx_switch_drops=%" PRIu64 " kicks=%" PRIu64 " calls=%" PRIu64 "\n",
-            s.tx_frames, s.tx_bytes, tx_drops, s.rx_frames, s.rx_bytes, rx_drops,
-            s.rx_switch_drops, s.kicks, s.calls);
+            s.tx_frames, s.tx_bytes, tx_drops, s.rx_frames, s.rx_bytes, rx_drops, s.rx_switch_drops,
+            s.kicks, s.calls);
     fflush(out);
 }
 
@@ -59,21 +59,43 @@ int cmd_vhost_user(int argc, char **argv)
     bool client = false, quiet = false;
     uint64_t poll_us = 50, batch = 64;
     const struct opt_def defs[] = {
-        {.short_name = 'i', .long_name = "iface", .type = OPT_STRING, .metavar = "SWITCH:PORT",
-         .help = "switch port, e.g. vale0:vm1 (created if needed)", .out = &ifname},
-        {.short_name = 's', .long_name = "socket", .type = OPT_STRING, .metavar = "SOCKET",
-         .help = "vhost-user UNIX socket path", .out = &sock},
-        {.long_name = "client", .type = OPT_FLAG,
+        {.short_name = 'i',
+         .long_name = "iface",
+         .type = OPT_STRING,
+         .metavar = "SWITCH:PORT",
+         .help = "switch port, e.g. vale0:vm1 (created if needed)",
+         .out = &ifname},
+        {.short_name = 's',
+         .long_name = "socket",
+         .type = OPT_STRING,
+         .metavar = "SOCKET",
+         .help = "vhost-user UNIX socket path",
+         .out = &sock},
+        {.long_name = "client",
+         .type = OPT_FLAG,
          .help = "connect to SOCKET (QEMU with server=on) instead of listening on it",
          .out = &client},
-        {.short_name = 'p', .long_name = "poll-us", .type = OPT_UINT, .metavar = "US",
-         .help = "busy-poll this long before sleeping (default 50)", .out = &poll_us, .min = 0,
+        {.short_name = 'p',
+         .long_name = "poll-us",
+         .type = OPT_UINT,
+         .metavar = "US",
+         .help = "busy-poll this long before sleeping (default 50)",
+         .out = &poll_us,
+         .min = 0,
          .max = 1000000},
-        {.short_name = 'b', .long_name = "batch", .type = OPT_UINT, .metavar = "N",
-         .help = "chains per TX batch / frames per RX pass (default 64)", .out = &batch,
-         .min = 1, .max = VHOST_NET_BATCH_MAX},
-        {.short_name = 'q', .long_name = "quiet", .type = OPT_FLAG,
-         .help = "no connection messages on stderr", .out = &quiet},
+        {.short_name = 'b',
+         .long_name = "batch",
+         .type = OPT_UINT,
+         .metavar = "N",
+         .help = "chains per TX batch / frames per RX pass (default 64)",
+         .out = &batch,
+         .min = 1,
+         .max = VHOST_NET_BATCH_MAX},
+        {.short_name = 'q',
+         .long_name = "quiet",
+         .type = OPT_FLAG,
+         .help = "no connection messages on stderr",
+         .out = &quiet},
     };
     const struct opt_spec spec = {
         .usage = "usage: vpio vhost-user -i SWITCH:PORT -s SOCKET [--client] [options]",

@@ -16,7 +16,8 @@ static const struct command commands[] = {
     {"switch", cmd_switch, "list switches, their ports and counters; remove a stale one"},
     {"bench", cmd_bench, "the paper's table: two VMs per configuration, vpio and QEMU"},
     {"qemu-port", cmd_qemu_port, "attach a QEMU NIC (-netdev socket) to a switch port"},
-    {"vhost-user", cmd_vhost_user, "a vhost-user virtio-net back-end (QEMU, DPDK) on a switch port"},
+    {"vhost-user", cmd_vhost_user,
+     "a vhost-user virtio-net back-end (QEMU, DPDK) on a switch port"},
     /* more subcommands: add one line each, keep the table sorted by use */
 };
 

@@ -40,18 +40,18 @@ struct vhost_vring {
     int kick_fd, call_fd, err_fd; /* -1: none */
     uint32_t num;
     uint64_t desc_uva, avail_uva, used_uva;
-    uint16_t base;   /* avail index to start from (SET_VRING_BASE) */
+    uint16_t base; /* avail index to start from (SET_VRING_BASE) */
     bool addr_set;
-    bool started;    /* a kick fd (or NOFD) came and no GET_VRING_BASE since */
-    bool enabled;    /* SET_VRING_ENABLE 1, or implicit without protocol features */
+    bool started;      /* a kick fd (or NOFD) came and no GET_VRING_BASE since */
+    bool enabled;      /* SET_VRING_ENABLE 1, or implicit without protocol features */
     bool setup_failed; /* addresses not in the memory table: counted, not run */
-    struct virtq vq; /* vq.num != 0: running */
+    struct virtq vq;   /* vq.num != 0: running */
 };
 
 struct vhost_dev_counters {
-    uint64_t msgs;        /* messages handled */
-    uint64_t bad_msgs;    /* refused: the connection was closed */
-    uint64_t mem_tables;  /* SET_MEM_TABLE accepted */
+    uint64_t msgs;            /* messages handled */
+    uint64_t bad_msgs;        /* refused: the connection was closed */
+    uint64_t mem_tables;      /* SET_MEM_TABLE accepted */
     uint64_t ring_setup_errs; /* ring addresses that did not translate */
 };
 

@@ -23,13 +23,13 @@ void vhost_mem_clear(struct vhost_mem *m)
 static int region_ok(const struct vhost_mem_region_msg *r)
 {
     uint64_t end;
-    return r->memory_size != 0 && !__builtin_add_overflow(r->guest_phys_addr, r->memory_size, &end) &&
+    return r->memory_size != 0 &&
+           !__builtin_add_overflow(r->guest_phys_addr, r->memory_size, &end) &&
            !__builtin_add_overflow(r->userspace_addr, r->memory_size, &end) &&
            !__builtin_add_overflow(r->mmap_offset, r->memory_size, &end) && end <= SIZE_MAX;
 }
 
-int vhost_mem_set(struct vhost_mem *m, const struct vhost_memory_msg *msg, int *fds,
-                  unsigned nfds)
+int vhost_mem_set(struct vhost_mem *m, const struct vhost_memory_msg *msg, int *fds, unsigned nfds)
 {
     struct vhost_mem next;
     memset(&next, 0, sizeof next);

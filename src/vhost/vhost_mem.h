@@ -15,8 +15,8 @@
 
 struct vhost_mem_region {
     uint64_t gpa, size, uva;
-    uint8_t *host;   /* first usable byte (mapping + mmap_offset) */
-    void *map;       /* mmap()ed base, NULL for a region we do not own */
+    uint8_t *host; /* first usable byte (mapping + mmap_offset) */
+    void *map;     /* mmap()ed base, NULL for a region we do not own */
     size_t map_len;
 };
 
@@ -29,8 +29,7 @@ struct vhost_mem {
  * i (the fds are always closed: a mapping keeps what it needs). On error
  * the old table is kept and -errno returned (-EINVAL: a region is empty,
  * wraps around, or its fd is shorter than mmap_offset + size). */
-int vhost_mem_set(struct vhost_mem *m, const struct vhost_memory_msg *msg, int *fds,
-                  unsigned nfds);
+int vhost_mem_set(struct vhost_mem *m, const struct vhost_memory_msg *msg, int *fds, unsigned nfds);
 /* Unmaps everything; the table becomes empty. */
 void vhost_mem_clear(struct vhost_mem *m);
 /* Adds a region backed by the caller's memory (tests, fuzzing): not

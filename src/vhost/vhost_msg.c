@@ -67,8 +67,8 @@ int vhost_msg_recv(int sock, struct vhost_msg *m)
         char buf[CMSG_SPACE(sizeof(int) * (VHOST_MSG_MAX_FDS + 8))];
     } ctl;
     struct iovec iov = {hdr, sizeof hdr};
-    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
-                        .msg_controllen = sizeof ctl.buf};
+    struct msghdr mh = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof ctl.buf};
     m->nfds = 0;
     ssize_t r;
     do

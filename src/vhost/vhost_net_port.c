@@ -308,8 +308,8 @@ static unsigned do_rx(struct vhost_net_port *vp)
             unsigned niov;
             uint64_t len;
             uint16_t head;
-            int rc = virtq_pop(q, &d->mem, true, vp->rx_iov + iov_used, VHOST_NET_MAX_SEGS,
-                               &niov, &len, &head);
+            int rc = virtq_pop(q, &d->mem, true, vp->rx_iov + iov_used, VHOST_NET_MAX_SEGS, &niov,
+                               &len, &head);
             if (rc == VIRTQ_EMPTY || rc == VIRTQ_BROKEN) {
                 out_of_buffers = true;
                 break;

@@ -32,31 +32,31 @@
 /* Counters: written by the data thread (kicks: the kick thread), read by
  * anyone (relaxed atomics). */
 struct vhost_net_stats {
-    uint64_t tx_frames, tx_bytes;     /* guest -> switch, delivered to >= 1 port */
-    uint64_t tx_drop_switch;          /* the switch delivered them nowhere */
-    uint64_t tx_drop_bad_chain;       /* descriptor errors (see ring errors) */
-    uint64_t tx_drop_size;            /* shorter than header + 14 or over the switch's max */
-    uint64_t tx_drop_offload;         /* a header asking for checksum/GSO (not offered) */
-    uint64_t rx_frames, rx_bytes;     /* switch -> guest */
-    uint64_t rx_drop_too_long;        /* the guest's buffers cannot hold it */
-    uint64_t rx_drop_bad_slot;        /* corrupt slots in the switch ring */
-    uint64_t rx_drop_no_guest;        /* waiting in the switch when the front-end left */
-    uint64_t rx_bad_chain;            /* RX chains returned unused (descriptor errors) */
-    uint64_t kicks, calls;            /* eventfd notifications in / out */
-    uint64_t sleeps;                  /* futex sleeps of the data thread */
+    uint64_t tx_frames, tx_bytes; /* guest -> switch, delivered to >= 1 port */
+    uint64_t tx_drop_switch;      /* the switch delivered them nowhere */
+    uint64_t tx_drop_bad_chain;   /* descriptor errors (see ring errors) */
+    uint64_t tx_drop_size;        /* shorter than header + 14 or over the switch's max */
+    uint64_t tx_drop_offload;     /* a header asking for checksum/GSO (not offered) */
+    uint64_t rx_frames, rx_bytes; /* switch -> guest */
+    uint64_t rx_drop_too_long;    /* the guest's buffers cannot hold it */
+    uint64_t rx_drop_bad_slot;    /* corrupt slots in the switch ring */
+    uint64_t rx_drop_no_guest;    /* waiting in the switch when the front-end left */
+    uint64_t rx_bad_chain;        /* RX chains returned unused (descriptor errors) */
+    uint64_t kicks, calls;        /* eventfd notifications in / out */
+    uint64_t sleeps;              /* futex sleeps of the data thread */
     uint64_t connects, disconnects;
     uint64_t msgs, bad_msgs, mem_tables, ring_setup_errs;
     struct virtq_errors ring_err[VHOST_NET_NVRINGS]; /* RX, TX */
-    uint64_t rx_switch_drops;         /* the switch's rx_drops of this port (ring full) */
+    uint64_t rx_switch_drops; /* the switch's rx_drops of this port (ring full) */
 };
 
 struct vhost_net_config {
-    const char *ifname;      /* SWITCH:PORT */
+    const char *ifname; /* SWITCH:PORT */
     const char *socket_path;
-    bool client;             /* connect instead of listen */
-    unsigned poll_us;        /* busy-poll this long before sleeping */
-    unsigned batch;          /* chains per TX batch / frames per RX pass, 1..256 */
-    bool verbose;            /* print connection events to stderr */
+    bool client;      /* connect instead of listen */
+    unsigned poll_us; /* busy-poll this long before sleeping */
+    unsigned batch;   /* chains per TX batch / frames per RX pass, 1..256 */
+    bool verbose;     /* print connection events to stderr */
 };
 
 struct vhost_net_port;

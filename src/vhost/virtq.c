@@ -5,8 +5,7 @@
 #include <string.h>
 
 int virtq_setup(struct virtq *q, const struct vhost_mem *mem, uint32_t num, uint64_t desc_uva,
-                uint64_t avail_uva, uint64_t used_uva, uint16_t base, bool event_idx,
-                bool indirect)
+                uint64_t avail_uva, uint64_t used_uva, uint16_t base, bool event_idx, bool indirect)
 {
     struct virtq_errors keep = q->err;
     memset(q, 0, sizeof *q);

@@ -49,15 +49,15 @@ struct virtq_used {
 /* Errors found in what the guest wrote (each also means a dropped frame or
  * a stopped queue). Written by the queue's thread, read by anyone. */
 struct virtq_errors {
-    uint64_t avail_idx;    /* avail idx jumped more than num ahead: queue broken */
-    uint64_t head;         /* head index >= num: queue broken */
-    uint64_t addr;         /* buffer outside every memory region */
-    uint64_t loop;         /* chain longer than the table: a loop */
-    uint64_t indirect;     /* bad indirect table (size, place, nested) */
-    uint64_t dir;          /* read-only buffer on RX / writable on TX */
-    uint64_t segs;         /* more segments than the caller accepts */
-    uint64_t len;          /* chain longer than VIRTQ_MAX_CHAIN_BYTES */
-    uint64_t resync;       /* start: base far behind avail idx, resumed at used idx */
+    uint64_t avail_idx; /* avail idx jumped more than num ahead: queue broken */
+    uint64_t head;      /* head index >= num: queue broken */
+    uint64_t addr;      /* buffer outside every memory region */
+    uint64_t loop;      /* chain longer than the table: a loop */
+    uint64_t indirect;  /* bad indirect table (size, place, nested) */
+    uint64_t dir;       /* read-only buffer on RX / writable on TX */
+    uint64_t segs;      /* more segments than the caller accepts */
+    uint64_t len;       /* chain longer than VIRTQ_MAX_CHAIN_BYTES */
+    uint64_t resync;    /* start: base far behind avail idx, resumed at used idx */
 };
 
 struct virtq {

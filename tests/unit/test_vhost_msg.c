@@ -166,7 +166,7 @@ static void protocol_handshake(void **state)
     assert_true(f & (1ull << VIRTIO_F_VERSION_1));
     assert_true(f & (1ull << VIRTIO_NET_F_MRG_RXBUF));
     assert_true(f & (1ull << VIRTIO_RING_F_EVENT_IDX));
-    assert_false(f & 1ull); /* no CSUM */
+    assert_false(f & 1ull);         /* no CSUM */
     assert_false(f & (1ull << 22)); /* no MQ */
     assert_int_equal(dev_send(&d, sv, VHOST_USER_GET_PROTOCOL_FEATURES, 1, NULL, 0, NULL, 0), 0);
     uint64_t pf = read_reply(sv[0], VHOST_USER_GET_PROTOCOL_FEATURES, 8);
@@ -178,9 +178,9 @@ static void protocol_handshake(void **state)
     struct vhost_memory_msg mem = {.nregions = 1};
     mem.regions[0] = (struct vhost_mem_region_msg){0, 1 << 20, 0x7f0000000000ull, 0};
     int fd = memfd_of(1 << 20);
-    assert_int_equal(dev_send(&d, sv, VHOST_USER_SET_MEM_TABLE, 1 | VHOST_USER_NEED_REPLY, &mem,
-                              8 + 32, &fd, 1),
-                     0);
+    assert_int_equal(
+        dev_send(&d, sv, VHOST_USER_SET_MEM_TABLE, 1 | VHOST_USER_NEED_REPLY, &mem, 8 + 32, &fd, 1),
+        0);
     close(fd);
     assert_int_equal(read_reply(sv[0], VHOST_USER_SET_MEM_TABLE, 8), 0);
     /* rings: num, base, addr, kick; protocol features: disabled until enable */
@@ -327,10 +327,8 @@ static void no_leak_across_resets(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(recv_and_check),
-        cmocka_unit_test(protocol_handshake),
-        cmocka_unit_test(memory_translation),
-        cmocka_unit_test(memory_table_checks),
+        cmocka_unit_test(recv_and_check),        cmocka_unit_test(protocol_handshake),
+        cmocka_unit_test(memory_translation),    cmocka_unit_test(memory_table_checks),
         cmocka_unit_test(no_leak_across_resets),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -172,8 +172,8 @@ static int setup(void **state)
     snprintf(swname, sizeof swname, "utvh%d", (int)getpid());
     snprintf(sockpath, sizeof sockpath, "/tmp/vpio-utvh%d.sock", (int)getpid());
     snprintf(ifname, sizeof ifname, "%s:vh", swname);
-    struct vhost_net_config cfg = {.ifname = ifname, .socket_path = sockpath, .poll_us = 20,
-                                   .batch = 64};
+    struct vhost_net_config cfg = {
+        .ifname = ifname, .socket_path = sockpath, .poll_us = 20, .batch = 64};
     char err[200];
     return vhost_net_port_start(&vp, &cfg, err, sizeof err);
 }
@@ -290,9 +290,9 @@ static void hostile_guest(void **state)
 {
     struct fe f;
     fe_connect(&f, true);
-    D(&f, 1)[0] = (struct virtq_desc){RAM + 0x1000, 100, 0, 0};     /* outside RAM */
+    D(&f, 1)[0] = (struct virtq_desc){RAM + 0x1000, 100, 0, 0};            /* outside RAM */
     D(&f, 1)[1] = (struct virtq_desc){0x40000, 100, VIRTQ_DESC_F_NEXT, 1}; /* loop */
-    D(&f, 1)[2] = (struct virtq_desc){0x40000, 5, 0, 0};             /* too short */
+    D(&f, 1)[2] = (struct virtq_desc){0x40000, 5, 0, 0};                   /* too short */
     A(&f, 1)->ring[0] = 0;
     A(&f, 1)->ring[1] = 1;
     A(&f, 1)->ring[2] = 2;
