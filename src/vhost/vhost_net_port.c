@@ -26,7 +26,7 @@ struct vhost_net_port {
     /* kick thread: started per connection, restarted when kick fds change */
     pthread_t kick_thread;
     bool kick_running;
-    int kick_stop_fd, rearm_fd; /* eventfds: stop the kick thread / watch the socket again */
+    int kick_stop_fd; /* eventfd: stops the kick thread */
     struct vhost_net_stats st;
     /* data path scratch (data thread only) */
     struct vpio_pkt pkts[VHOST_NET_BATCH_MAX];
@@ -73,14 +73,15 @@ static void *kick_main(void *arg)
     for (unsigned i = 0; i < VHOST_NET_NVRINGS; i++)
         kick[i] = vp->dev.vr[i].kick_fd; /* fixed while this thread runs */
     for (;;) {
-        struct pollfd p[5] = {
+        /* the socket only until it is readable: the data thread reads it,
+         * and restarts this thread afterwards */
+        struct pollfd p[4] = {
             {.fd = vp->kick_stop_fd, .events = POLLIN},
-            {.fd = vp->rearm_fd, .events = POLLIN},
             {.fd = atomic_load(&vp->ctl_pending) ? -1 : vp->conn_fd, .events = POLLIN},
             {.fd = kick[0], .events = POLLIN},
             {.fd = kick[1], .events = POLLIN},
         };
-        if (poll(p, 5, -1) < 0) {
+        if (poll(p, 4, -1) < 0) {
             if (errno == EINTR)
                 continue;
             break;
@@ -88,20 +89,16 @@ static void *kick_main(void *arg)
         if (p[0].revents)
             break;
         uint64_t v;
-        if (p[1].revents & POLLIN) {
-            ssize_t r = read(vp->rearm_fd, &v, sizeof v);
-            (void)r;
-        }
         bool wake = false;
-        if (p[2].revents) { /* readable, hung up or error: the data thread reads */
+        if (p[1].revents) { /* readable, hung up or error: the data thread reads */
             atomic_store(&vp->ctl_pending, true);
             wake = true;
         }
         for (unsigned i = 0; i < 2; i++)
-            if (p[3 + i].revents & POLLIN && read(kick[i], &v, sizeof v) == sizeof v) {
+            if (p[2 + i].revents & POLLIN && read(kick[i], &v, sizeof v) == sizeof v) {
                 ADD(vp, kicks, v);
                 wake = true;
-            } else if (p[3 + i].revents & (POLLERR | POLLNVAL)) {
+            } else if (p[2 + i].revents & (POLLERR | POLLNVAL)) {
                 kick[i] = -1; /* not pollable: drop it, the data thread polls anyway */
             }
         if (wake)
@@ -442,6 +439,10 @@ static int connect_front_end(struct vhost_net_port *vp)
 /* Handles the messages waiting on the socket. <0: close the connection. */
 static int handle_messages(struct vhost_net_port *vp, const char **why)
 {
+    /* The kick thread polls the fds the messages may close and replace:
+     * stop it first, so that it never polls a number reused meanwhile
+     * (messages are rare: set-up, memory hot-plug). */
+    kick_thread_stop(vp);
     atomic_store(&vp->ctl_pending, false);
     for (;;) {
         struct pollfd p = {.fd = vp->conn_fd, .events = POLLIN};
@@ -464,14 +465,8 @@ static int handle_messages(struct vhost_net_port *vp, const char **why)
             return -1;
         }
     }
-    if (vp->dev.kick_fds_changed) {
-        vp->dev.kick_fds_changed = false;
-        kick_thread_start(vp);
-    } else {
-        uint64_t one = 1;
-        ssize_t r = write(vp->rearm_fd, &one, sizeof one);
-        (void)r;
-    }
+    vp->dev.kick_fds_changed = false;
+    kick_thread_start(vp);
     sync_dev_counters(vp);
     return 0;
 }
@@ -583,7 +578,6 @@ int vhost_net_port_start(struct vhost_net_port **out, const struct vhost_net_con
     vp->dev.before_stop = before_stop;
     vp->dev.opaque = vp;
     vp->kick_stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    vp->rearm_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     int rc = vpio_port_open(&vp->port, cfg->ifname, 0);
     if (rc < 0) {
         snprintf(err, errlen, "cannot open port %s: %s", cfg->ifname, strerror(-rc));
@@ -606,7 +600,6 @@ fail:
     if (vp->port)
         vpio_port_close(vp->port);
     close(vp->kick_stop_fd);
-    close(vp->rearm_fd);
     free(vp);
     return rc;
 }
@@ -628,7 +621,6 @@ void vhost_net_port_destroy(struct vhost_net_port *vp)
     }
     vpio_port_close(vp->port);
     close(vp->kick_stop_fd);
-    close(vp->rearm_fd);
     free(vp);
 }
 
