@@ -156,12 +156,20 @@ rm -f "$sock"
 tp_start tp_c txonly ",server=1"
 for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.2; done
 vh_start c1 "$sw:vh" "$sock" --client
-sleep 4
-r1=$(vh_result c1)
+for _ in $(seq 60); do # until frames flow (slow under ASan)
+    sleep 0.5
+    r1=$(vh_result c1)
+    [ "$(key tx_pkts "$r1")" -gt 0 ] 2>/dev/null && break
+done
 kill -9 "${vh_pid[c1]}"
 wait "${vh_pid[c1]}" 2>/dev/null
 vh_start c2 "$sw:vh" "$sock" --client
-sleep 6
+for _ in $(seq 60); do
+    sleep 0.5
+    r2=$(vh_result c2)
+    [ "$(key tx_pkts "$r2")" -gt 0 ] 2>/dev/null && break
+done
+sleep 1
 r2=$(vh_result c2)
 vh_stop c2
 tp_stop tp_c
