@@ -35,7 +35,7 @@ CFLAGS  += -fsanitize=thread -fno-omit-frame-pointer -Wno-tsan # fences: not mod
 LDFLAGS += -fsanitize=thread
 endif
 
-LIB_SRCS  := $(sort $(wildcard src/vmm/*.c src/dev/*.c src/devif/*.c src/net/*.c src/switch/*.c src/uplink/*.c))
+LIB_SRCS  := $(sort $(wildcard src/vmm/*.c src/dev/*.c src/devif/*.c src/net/*.c src/switch/*.c src/uplink/*.c src/vhost/*.c))
 CLI_SRCS  := $(sort $(wildcard src/cli/*.c))
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))

@@ -4,7 +4,7 @@
 set -eu
 want=${1:-test}
 build_pkgs="build-essential clang libclang-rt-14-dev libcmocka-dev libpcap-dev libxdp-dev libbpf-dev"
-test_pkgs="qemu-system-x86 iproute2 iputils-ping ethtool python3"
+test_pkgs="qemu-system-x86 iproute2 iputils-ping ethtool python3 dpdk-dev cpio"
 bench_pkgs="gnuplot-nox"
 pkgs="$build_pkgs"
 case "$want" in

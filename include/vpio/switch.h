@@ -218,6 +218,20 @@ int vpio_port_poll(struct vpio_port *p, int events, int timeout_ms);
 int vpio_port_rx_ready(struct vpio_port *p);
 int vpio_port_rx_wait(struct vpio_port *p, long timeout_us);
 
+/* Sleeping on the switch and on another source of events at once (a
+ * vhost-user port: the guest's kicks come on eventfds, which a futex cannot
+ * be polled with). The sleeping thread calls vpio_port_wait_arm (want_rx:
+ * also be woken by senders publishing frames for p), then re-checks all its
+ * sources (vpio_port_rx_ready, its rings), and only if there is no work
+ * calls vpio_port_wait_sleep with the returned token; it returns 1 if woken
+ * (by a sender or by vpio_port_wake), 0 on timeout (at most 100 ms).
+ * vpio_port_wake, from any thread of the owner, ends that sleep (or makes
+ * the next sleep with an older token return at once): no wake-up is lost.
+ * Do not mix with vpio_port_poll / rx_wait on the same port. */
+uint32_t vpio_port_wait_arm(struct vpio_port *p, int want_rx);
+int vpio_port_wait_sleep(struct vpio_port *p, uint32_t token, long timeout_us);
+void vpio_port_wake(struct vpio_port *p);
+
 /* struct vpio_pkt (a frame to send) and struct vpio_rxpkt (a receive
  * buffer): vpio/frame.h. */
 

@@ -10,5 +10,6 @@ int cmd_switch(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_qemu_port(int argc, char **argv);
 int cmd_uplink(int argc, char **argv);
+int cmd_vhost_user(int argc, char **argv);
 
 #endif

@@ -17,6 +17,8 @@ static const struct command commands[] = {
     {"bench", cmd_bench, "the paper's table: two VMs per configuration, vpio and QEMU"},
     {"qemu-port", cmd_qemu_port, "attach a QEMU NIC (-netdev socket) to a switch port"},
     {"uplink", cmd_uplink, "join a switch port to a Linux interface (AF_XDP or AF_PACKET)"},
+    {"vhost-user", cmd_vhost_user,
+     "a vhost-user virtio-net back-end (QEMU, DPDK) on a switch port"},
     /* more subcommands: add one line each, keep the table sorted by use */
 };
 
@@ -25,7 +27,7 @@ static void usage(FILE *out)
     fprintf(out, "usage: vpio <command> [options]   (vpio <command> --help for its options)\n\n"
                  "commands:\n");
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-        fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
+        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
 }
 
 int main(int argc, char **argv)
