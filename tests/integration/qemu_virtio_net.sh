@@ -21,7 +21,7 @@
 set -u
 . "$(dirname "$0")/qemu_lib.sh"
 qemu_setup qemu-virtio
-count=${COUNT:-5000}
+count=${COUNT:-2000}
 ns=vpio-vnet-$$
 
 cleanup_all() {
