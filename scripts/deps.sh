@@ -4,7 +4,7 @@
 set -eu
 want=${1:-test}
 build_pkgs="build-essential clang libclang-rt-14-dev libcmocka-dev libpcap-dev"
-test_pkgs="qemu-system-x86 iproute2"
+test_pkgs="qemu-system-x86 iproute2 dpdk" # dpdk: dpdk-testpmd, the vhost-user peer of the virtio-net tests
 bench_pkgs="gnuplot-nox"
 pkgs="$build_pkgs"
 case "$want" in
