@@ -45,13 +45,13 @@ for len in $sizes; do
     rp=$!
     pids+=("$rp")
     for _ in $(seq 300); do grep -q "$ready" "$tmp/rx.out" 2>/dev/null && break; sleep 0.1; done
-    t0=$(awk '{print $14+$15}' /proc/$(pgrep -f "file-prefix=vb$$-$len" | head -1)/stat 2>/dev/null)
+    t0=$(awk '{print $14+$15}' /proc/$(pgrep -f "^dpdk-testpmd .*file-prefix=vb$$-$len" | head -1)/stat 2>/dev/null)
     vm tx "$tmp/a.sock" 52:54:00:12:38:01 0 "$txc" &
     txp=$!
     pids+=("$txp")
     wait "$txp"
     wait "$rp"
-    tpid=$(pgrep -f "file-prefix=vb$$-$len" | head -1)
+    tpid=$(pgrep -f "^dpdk-testpmd .*file-prefix=vb$$-$len" | head -1)
     t1=$(awk '{print $14+$15}' /proc/$tpid/stat 2>/dev/null)
     cpus=$(ps -L -o psr= -p "$tpid" 2>/dev/null | sort -u | tr '\n' ' ')
     pkill -P "$tp" sleep 2>/dev/null
