@@ -14,7 +14,7 @@ secs=${SECONDS_RUN:-5}
 kernel=${KERNEL:-build/guest.elf}
 tmp=$(mktemp -d)
 pids=()
-trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$tmp"' EXIT
+trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; [ -n "${KEEP:-}" ] && echo "logs in $tmp" || rm -rf "$tmp"' EXIT
 vm() { # NAME SOCK MAC CPU CMDLINE
     exec taskset -c "$4" timeout $((secs + 60)) qemu-system-x86_64 -enable-kvm -cpu host,-arch-capabilities \
         -machine pc,memory-backend=mem -m 128M -object memory-backend-memfd,id=mem,size=128M,share=on \
@@ -25,9 +25,12 @@ vm() { # NAME SOCK MAC CPU CMDLINE
 }
 for len in $sizes; do
     rm -f "$tmp"/*.sock "$tmp"/*.out
-    (sleep $((secs + 40)) | exec dpdk-testpmd --no-huge -m 512 --no-pci --file-prefix="vb$$-$len" -l 0,1 \
+    # --stats-period: testpmd runs until signalled instead of reading stdin
+    # (a "sleep |" feed was seen to end it at once here).
+    (exec dpdk-testpmd --no-huge -m 512 --no-pci --file-prefix="vb$$-$len" -l 0,1 \
         --vdev "net_vhost0,iface=$tmp/a.sock" --vdev "net_vhost1,iface=$tmp/b.sock" -- \
-        --forward-mode=io --auto-start --nb-cores=1 --total-num-mbufs=8192 >"$tmp/testpmd.log" 2>&1) &
+        --forward-mode=io --auto-start --nb-cores=1 --total-num-mbufs=8192 --stats-period=1000 \
+        </dev/null >"$tmp/testpmd.log" 2>&1) &
     tp=$!
     pids+=("$tp")
     for _ in $(seq 100); do [ -S "$tmp/b.sock" ] && [ -S "$tmp/a.sock" ] && break; sleep 0.2; done
@@ -45,18 +48,21 @@ for len in $sizes; do
     rp=$!
     pids+=("$rp")
     for _ in $(seq 300); do grep -q "$ready" "$tmp/rx.out" 2>/dev/null && break; sleep 0.1; done
-    t0=$(awk '{print $14+$15}' /proc/$(pgrep -f "^dpdk-testpmd .*file-prefix=vb$$-$len" | head -1)/stat 2>/dev/null)
+    tpid=""
+    for p in $(pgrep dpdk-testpmd); do grep -q "vb$$-$len" "/proc/$p/cmdline" 2>/dev/null && tpid=$p; done
+    t0=$(awk '{print $14+$15}' "/proc/${tpid:-0}/stat" 2>/dev/null || echo 0)
     vm tx "$tmp/a.sock" 52:54:00:12:38:01 0 "$txc" &
     txp=$!
     pids+=("$txp")
     wait "$txp"
     wait "$rp"
-    tpid=$(pgrep -f "^dpdk-testpmd .*file-prefix=vb$$-$len" | head -1)
-    t1=$(awk '{print $14+$15}' /proc/$tpid/stat 2>/dev/null)
-    cpus=$(ps -L -o psr= -p "$tpid" 2>/dev/null | sort -u | tr '\n' ' ')
-    pkill -P "$tp" sleep 2>/dev/null
+    t1=$(awk '{print $14+$15}' "/proc/${tpid:-0}/stat" 2>/dev/null || echo 0)
+    cpus=$(ps -L -o psr=,pcpu=,comm= -p "${tpid:-0}" 2>/dev/null | tr -s ' ' | tr '\n' ';')
+    kill -INT "$tp" 2>/dev/null
     wait "$tp" 2>/dev/null
-    echo "len=$len api=$api testpmd_cpu_s=$(( (${t1:-0} - ${t0:-0}) / 100 )) testpmd_cpus=[$cpus]"
+    grep -E "RX-packets|TX-packets" "$tmp/testpmd.log" | tail -n 2 | tr -s ' ' | tr '\n' ' '
+    echo
+    echo "len=$len api=$api testpmd_cpu_ticks=$(( ${t1:-0} - ${t0:-0} )) (1/100 s) testpmd_threads(cpu,%cpu,name)=[$cpus]"
     grep "^RESULT" "$tmp/rx.out" | cut -c1-330
     grep "^RESULT" "$tmp/tx.out" | cut -c1-200
 done

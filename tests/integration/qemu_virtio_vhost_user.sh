@@ -53,9 +53,12 @@ wait_line() { # FILE PATTERN PID: up to 30 s
 # One testpmd per test: two vhost-user server sockets, io forwarding 0<->1.
 start_testpmd() { # NAME
     rm -f "$tmp/a.sock" "$tmp/b.sock"
-    (sleep 90 | exec "$testpmd" --no-huge -m 512 --no-pci --file-prefix="vv$$-$1" -l 0,1 \
+    # --stats-period: testpmd runs until signalled instead of reading stdin
+    # (a "sleep |" feed was seen to end it at once here).
+    (exec "$testpmd" --no-huge -m 512 --no-pci --file-prefix="vv$$-$1" -l 0,1 \
         --vdev "net_vhost0,iface=$tmp/a.sock" --vdev "net_vhost1,iface=$tmp/b.sock" -- \
-        --forward-mode=io --auto-start --nb-cores=1 --total-num-mbufs=8192 >"$tmp/testpmd.log" 2>&1) &
+        --forward-mode=io --auto-start --nb-cores=1 --total-num-mbufs=8192 --stats-period=1000 \
+        </dev/null >"$tmp/testpmd.log" 2>&1) &
     tp_pid=$!
     pids+=("$tp_pid")
     for _ in $(seq 150); do
@@ -68,7 +71,7 @@ start_testpmd() { # NAME
     return 1
 }
 stop_testpmd() {
-    pkill -P "$tp_pid" 2>/dev/null # the sleep feeding it: testpmd exits on EOF
+    kill -INT "$tp_pid" 2>/dev/null
     for _ in $(seq 50); do kill -0 "$tp_pid" 2>/dev/null || break; sleep 0.1; done
     kill "$tp_pid" 2>/dev/null
     wait "$tp_pid" 2>/dev/null
