@@ -35,8 +35,7 @@
  * drops = bad + missed_a + missed_b + tx_left (descriptors not completed at
  * the end). */
 #include "apps.h"
-#include "drivers/e1000.h"
-#include "drivers/nm_ring.h"
+#include "drivers/nic.h"
 #include "io.h"
 
 struct fwd_dir {
@@ -44,9 +43,9 @@ struct fwd_dir {
     bool in_frag; /* the previous slot had NM_MOREFRAG: drop up to its end */
 };
 
-static struct e1000 nics[2];
+static struct nic nics[2]; /* each an e1000 or a virtio-net */
 static struct nm_port ports[2];
-static char stats[2][256];
+static char stats[2][400];
 
 static u64 rate(u64 n, u64 ns)
 {
@@ -135,23 +134,28 @@ int fwd_main(const struct cmdline *cl)
         return EXIT_USAGE;
     }
     u64 idx[2] = {ia, ib};
+    const char *spec[2] = {cmdline_get(cl, "a"), cmdline_get(cl, "b")};
     for (int k = 0; k < 2; k++) {
-        if (e1000_probe(&nics[k], (int)idx[k], cl) < 0) {
-            printf("RESULT app=fwd ok=0 error=nic-probe nic=%lu\n", idx[k]);
+        /* a=/b= as nic= (drivers/nic.h): I, e1000[:I] or virtio[:I]. */
+        const char *sp = spec[k] && (spec[k][0] < '0' || spec[k][0] > '9') ? spec[k] : NULL;
+        if (nic_probe(&nics[k], sp, (int)idx[k], cl) < 0) {
+            printf("RESULT app=fwd ok=0 error=nic-probe nic=%s\n", spec[k] ? spec[k] : "-");
             return EXIT_FAIL;
         }
-        e1000_set_promisc(&nics[k], promisc != 0);
-        nm_open(&ports[k], &nics[k]);
+        nic_set_promisc(&nics[k], promisc != 0);
+        nic_open(&ports[k], &nics[k]);
     }
+    ia = (u64)nics[0].irq_slot;
+    ib = (u64)nics[1].irq_slot;
     struct nm_port *const both[2] = {&ports[0], &ports[1]};
     struct fwd_dir dir[2] = {{0}, {0}}; /* [0]: a -> b, [1]: b -> a */
     u32 base_irqs[2] = {nic_irqs[ia], nic_irqs[ib]};
-    e1000_stats_reset(&nics[0]);
-    e1000_stats_reset(&nics[1]);
-    (void)e1000_missed(&nics[0]); /* MPC is clear on read: start from 0 */
-    (void)e1000_missed(&nics[1]);
-    printf("fwd: ready a=nic%lu b=nic%lu batch %lu %s, duration %lu ms, idle %lu ms\n", ia, ib,
-           batch, copy ? "copy" : "swap", dur_ms, idle_ms);
+    nic_stats_reset(&nics[0]);
+    nic_stats_reset(&nics[1]);
+    (void)nic_missed(&nics[0]); /* MPC is clear on read: start from 0 */
+    (void)nic_missed(&nics[1]);
+    printf("fwd: ready a=%s b=%s batch %lu %s, duration %lu ms, idle %lu ms\n",
+           nic_kind_name(nics[0].kind), nic_kind_name(nics[1].kind), batch, copy ? "copy" : "swap", dur_ms, idle_ms);
 
     u64 start = rdtsc(), first = 0, last = 0, wakeups = 0, tx_full = 0;
     u64 deadline = start + dur_ms * (tsc_hz / 1000);
@@ -182,8 +186,8 @@ int fwd_main(const struct cmdline *cl)
             /* Idle: nothing may stay deferred while we sleep. */
             nm_txsync(&ports[0]);
             nm_txsync(&ports[1]);
-            e1000_tx_flush(&nics[0]);
-            e1000_tx_flush(&nics[1]);
+            nic_tx_flush(&nics[0]);
+            nic_tx_flush(&nics[1]);
             nm_rx_wait_any(both, 2);
             wakeups++;
         } else {
@@ -198,13 +202,13 @@ int fwd_main(const struct cmdline *cl)
     nm_rxsync(&ports[1]);
     u32 left = nm_tx_drain(&ports[0], 1000000) + nm_tx_drain(&ports[1], 1000000);
     u64 ns = first ? tsc_to_ns(last - first) : 0;
-    u64 missed_a = e1000_missed(&nics[0]), missed_b = e1000_missed(&nics[1]);
+    u64 missed_a = nic_missed(&nics[0]), missed_b = nic_missed(&nics[1]);
     u64 pkts = dir[0].pkts + dir[1].pkts, bytes = dir[0].bytes + dir[1].bytes;
     u64 bad = dir[0].bad + dir[1].bad;
-    char buf[256];
-    e1000_stats_str(&nics[0], buf, sizeof(buf));
+    char buf[320];
+    nic_stats_str(&nics[0], buf, sizeof(buf));
     prefix_keys(stats[0], sizeof(stats[0]), buf, 'a');
-    e1000_stats_str(&nics[1], buf, sizeof(buf));
+    nic_stats_str(&nics[1], buf, sizeof(buf));
     prefix_keys(stats[1], sizeof(stats[1]), buf, 'b');
     printf("RESULT app=fwd pkts=%lu bytes=%lu pps=%lu drops=%lu a_to_b=%lu b_to_a=%lu bad=%lu "
            "missed_a=%lu missed_b=%lu tx_left=%u ns=%lu wakeups=%lu tx_full=%lu batch=%lu "

@@ -1,4 +1,5 @@
-/* Shared set-up of the network applications: one e1000, one stack. */
+/* Shared set-up of the network applications: one NIC (e1000 or
+ * virtio-net), one stack. */
 #include "netapp.h"
 #include "io.h"
 
@@ -35,8 +36,8 @@ int netapp_open(struct netapp *na, const struct cmdline *cl, const char *name, b
 {
     memset(na, 0, sizeof(*na));
     na->name = name;
-    u64 index = 0, arp_wait = 30;
-    cmdline_u64(cl, "nic", &index);
+    u64 arp_wait = 30;
+    const char *index = cmdline_get(cl, "nic");
     cmdline_u64(cl, "arp_wait", &arp_wait);
     if (!get_ip(cl, "ip", &na->ip, name) || (need_peer && !get_ip(cl, "peer", &na->peer, name))) {
         printf("RESULT app=%s ok=0 error=usage\n", name);
@@ -54,24 +55,27 @@ int netapp_open(struct netapp *na, const struct cmdline *cl, const char *name, b
         printf("RESULT app=%s ok=0 error=usage\n", name);
         return EXIT_USAGE;
     }
-    if (e1000_probe(&na->nic, (int)index, cl) < 0)
+    if (nic_probe(&na->nic, index, 0, cl) < 0)
         return fail(name, "nic-probe");
-    if (m) {
-        /* Receive address 0 (RAL0/RAH0 with Address Valid) takes the MAC. */
-        memcpy(na->nic.mac, mac, 6);
-        e1000_write(&na->nic, 0x5400, mac[0] | mac[1] << 8 | mac[2] << 16 | (u32)mac[3] << 24);
-        e1000_write(&na->nic, 0x5404, mac[4] | mac[5] << 8 | 1u << 31);
+    if (m)
+        nic_set_mac(&na->nic, mac);
+    if (na->nic.kind == NIC_E1000) {
+        netif_e1000_init(&na->ne, &na->nic.e1000, na->ip);
+        na->nif = &na->ne.nif;
+    } else {
+        netif_virtio_init(&na->nv, &na->nic.vnet, na->nic.mac, na->ip);
+        na->nif = &na->nv.nif;
     }
-    netif_e1000_init(&na->ne, &na->nic, na->ip);
-    na->st = net_stack_new(&na->ne.nif, stack_clock, NULL);
+    na->st = net_stack_new(na->nif, stack_clock, NULL);
     if (!na->st)
         return fail(name, "no-memory");
     char ipbuf[16];
     net_format_ip(ipbuf, na->ip);
-    printf("%s: ip %s mac %02x:%02x:%02x:%02x:%02x:%02x nic%lu\n", name, ipbuf, na->nic.mac[0],
-           na->nic.mac[1], na->nic.mac[2], na->nic.mac[3], na->nic.mac[4], na->nic.mac[5], index);
+    printf("%s: ip %s mac %02x:%02x:%02x:%02x:%02x:%02x nic %s (%s)\n", name, ipbuf,
+           na->nic.mac[0], na->nic.mac[1], na->nic.mac[2], na->nic.mac[3], na->nic.mac[4],
+           na->nic.mac[5], index ? index : "0", nic_kind_name(na->nic.kind));
     if (!need_peer) {
-        e1000_stats_reset(&na->nic); /* the run's counters start here */
+        nic_stats_reset(&na->nic); /* the run's counters start here */
         return 0;
     }
 
@@ -88,36 +92,48 @@ int netapp_open(struct netapp *na, const struct cmdline *cl, const char *name, b
         if (!netapp_service(na, 64))
             netapp_wait(na);
     }
-    e1000_stats_reset(&na->nic);
+    nic_stats_reset(&na->nic);
     printf("%s: peer %s is at %02x:%02x:%02x:%02x:%02x:%02x\n", name, ipbuf, na->peer_mac[0],
            na->peer_mac[1], na->peer_mac[2], na->peer_mac[3], na->peer_mac[4], na->peer_mac[5]);
     return 0;
 }
 
+static u32 tx_reclaim(struct netapp *na)
+{
+    return na->nic.kind == NIC_E1000 ? e1000_tx_reclaim(&na->nic.e1000)
+                                     : vnet_tx_reclaim(&na->nic.vnet);
+}
+
 unsigned netapp_service(struct netapp *na, unsigned budget)
 {
-    unsigned n = netif_e1000_poll(&na->ne, na->st, budget);
+    struct e1000 *e = &na->nic.e1000;
+    bool e1k = na->nic.kind == NIC_E1000;
+    unsigned n = e1k ? netif_e1000_poll(&na->ne, na->st, budget)
+                     : netif_virtio_poll(&na->nv, na->st, budget);
     u64 now = rdtsc();
     if ((int64_t)(now - na->next_timer_tsc) >= 0) {
         na->next_timer_tsc = now + netapp_tsc_ms(TIMER_MS);
         net_poll(na->st);
-        e1000_tx_reclaim(&na->nic);
-    } else if (na->nic.tx_tail != na->nic.tx_hw_tail) {
-        e1000_tx_reclaim(&na->nic); /* sc: hands the deferred tail over once the irq came */
+        tx_reclaim(na);
+    } else if (e1k && e->tx_tail != e->tx_hw_tail) {
+        e1000_tx_reclaim(e); /* sc: hands the deferred tail over once the irq came */
     }
     return n;
 }
 
 void netapp_wait(struct netapp *na)
 {
-    netif_e1000_wait(&na->ne);
+    if (na->nic.kind == NIC_E1000)
+        netif_e1000_wait(&na->ne);
+    else
+        netif_virtio_wait(&na->nv);
 }
 
 void netapp_tx_drain(struct netapp *na, u64 ms)
 {
     u64 end = rdtsc() + netapp_tsc_ms(ms);
-    e1000_tx_flush(&na->nic); /* sc: the end of the burst */
-    while (e1000_tx_reclaim(&na->nic) && (int64_t)(rdtsc() - end) < 0) {
+    nic_tx_flush(&na->nic); /* sc: the end of the burst */
+    while (tx_reclaim(na) && (int64_t)(rdtsc() - end) < 0) {
         netapp_service(na, 64);
         cpu_relax();
     }
@@ -125,15 +141,22 @@ void netapp_tx_drain(struct netapp *na, u64 ms)
 
 const char *netapp_nic_stats(struct netapp *na)
 {
-    static char buf[256];
-    e1000_stats_str(&na->nic, buf, sizeof(buf));
+    static char buf[320];
+    nic_stats_str(&na->nic, buf, sizeof(buf));
     return buf;
+}
+
+u64 netapp_tx_waits(const struct netapp *na)
+{
+    return na->nic.kind == NIC_E1000 ? na->ne.tx_waits : na->nv.tx_waits;
 }
 
 void netapp_report(struct netapp *na)
 {
+    struct nic_counts c;
+    nic_counts(&na->nic, &c);
     net_print_counters(na->st);
     printf("%s: nic tx_pkts=%lu tx_full=%lu tx_waits=%lu rx_pkts=%lu rx_errors=%lu irqs=%u\n",
-           na->name, na->nic.tx_pkts, na->nic.tx_full, na->ne.tx_waits, na->nic.rx_pkts,
-           na->nic.rx_errors, nic_irqs[na->nic.index]);
+           na->name, c.tx_pkts, c.tx_full, netapp_tx_waits(na), c.rx_pkts, c.rx_errors,
+           nic_irqs[na->nic.irq_slot]);
 }

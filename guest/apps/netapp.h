@@ -4,19 +4,23 @@
 #ifndef GUEST_APPS_NETAPP_H
 #define GUEST_APPS_NETAPP_H
 #include "apps.h"
+#include "drivers/nic.h"
 #include "net/netif_e1000.h"
+#include "net/netif_virtio.h"
 
 struct netapp {
     const char *name; /* the app, for messages */
-    struct e1000 nic;
-    struct netif_e1000 ne;
+    struct nic nic;         /* e1000 or virtio-net (nic= on the command line) */
+    struct netif_e1000 ne;  /* the glue of whichever it is */
+    struct netif_virtio nv;
+    struct netif *nif;
     struct net_stack *st;
     u32 ip, peer;
     u8 peer_mac[6];
     u64 next_timer_tsc; /* next net_poll */
 };
 
-/* Probes the NIC, reads the addresses, starts the stack and, when
+/* Probes the NIC (nic=: drivers/nic.h), reads the addresses, starts the stack and, when
  * need_peer, resolves the peer (waiting up to arp_wait seconds, 30 by
  * default). Returns 0, or the EXIT_* code to end with (an error line and a
  * RESULT line with ok=0 are printed). */
@@ -31,6 +35,8 @@ void netapp_tx_drain(struct netapp *na, u64 ms);
 /* The driver's discipline and register counters since set-up
  * ("txmode=... tdt_writes=... reg_accesses=... csb=..."), for RESULT lines. */
 const char *netapp_nic_stats(struct netapp *na);
+/* Frames that found the TX ring full and waited (either glue). */
+u64 netapp_tx_waits(const struct netapp *na);
 /* Prints the stack's and the NIC's counters. */
 void netapp_report(struct netapp *na);
 

@@ -1,4 +1,4 @@
-/* pktgen: send or count Ethernet frames on an e1000 through the netmap-style
+/* pktgen: send or count Ethernet frames on a NIC (e1000 or virtio-net) through the netmap-style
  * ring API (drivers/nm_ring.h), like netmap's pkt-gen.
  *   pktgen tx [count=N] [duration=S] [len=BYTES] [dst=MAC] [nic=I] [delay=MS] [batch=N]
  *             [burst=N gap_us=G [seed=S]]   (random bursts and idle gaps)
@@ -15,13 +15,12 @@
  * Ends with: RESULT app=pktgen role=tx|rx pkts= bytes= pps= drops= ... then
  * the driver's counters (txmode= tdt_writes= reg_accesses= ...). */
 #include "apps.h"
-#include "drivers/e1000.h"
-#include "drivers/nm_ring.h"
+#include "drivers/nic.h"
 #include "io.h"
 
 #define ETHERTYPE 0x88b5
 
-static struct e1000 nic;
+static struct nic nic; /* e1000 or virtio-net */
 static struct nm_port port;
 static char stats[256];
 
@@ -84,8 +83,8 @@ static int do_tx(const struct cmdline *cl)
 
     printf("pktgen: tx %lu frames of %lu bytes, batch %lu, duration %lu ms\n", count, len, batch,
            dur_ms);
-    u32 base_irqs = nic_irqs[nic.index];
-    e1000_stats_reset(&nic);
+    u32 base_irqs = nic_irqs[nic.irq_slot];
+    nic_stats_reset(&nic);
     u64 t0 = rdtsc(), sent = 0, full = 0;
     u64 t_end = t0 + dur_ms * (tsc_hz / 1000);
     u32 seq = 0;
@@ -94,7 +93,7 @@ static int do_tx(const struct cmdline *cl)
         if (dur_ms && (int64_t)(rdtsc() - t_end) > 0)
             break;
         if (!burst_left) { /* end of a burst: hand it over, stay idle, next burst */
-            e1000_tx_flush(&nic);
+            nic_tx_flush(&nic);
             delay_us(rnd(&seed) % (gap_us + 1));
             gaps++;
             burst_left = 1 + rnd(&seed) % burst;
@@ -130,15 +129,17 @@ static int do_tx(const struct cmdline *cl)
     /* Hand over what send combining deferred; wait for completion, 5 s at most. */
     u32 left = nm_tx_drain(&port, 5000000);
     u64 ns = tsc_to_ns(rdtsc() - t0);
-    e1000_stats_str(&nic, stats, sizeof(stats));
-    u32 irqs = nic_irqs[nic.index] - base_irqs;
+    nic_stats_str(&nic, stats, sizeof(stats));
+    struct nic_counts c;
+    nic_counts(&nic, &c);
+    u32 irqs = nic_irqs[nic.irq_slot] - base_irqs;
     printf("RESULT app=pktgen role=tx pkts=%lu bytes=%lu pps=%lu drops=%u ns=%lu ring_full=%lu "
            "irqs=%u bps=%lu batch=%lu syncs=%lu %s tdt_per_kpkt=%lu irqs_per_kpkt=%lu "
            "exits_per_kpkt=%lu gaps=%lu\n",
-           nic.tx_pkts, nic.tx_bytes, rate(nic.tx_pkts, ns), left, ns, full, irqs,
-           rate(nic.tx_bytes * 8, ns), batch, r->syncs, stats, per_kpkt(nic.tdt_writes, nic.tx_pkts),
-           per_kpkt(irqs, nic.tx_pkts),
-           per_kpkt(nic.reg_reads + nic.reg_writes + irqs, nic.tx_pkts), gaps);
+           c.tx_pkts, c.tx_bytes, rate(c.tx_pkts, ns), left, ns, full, irqs,
+           rate(c.tx_bytes * 8, ns), batch, r->syncs, stats, per_kpkt(c.tx_kicks, c.tx_pkts),
+           per_kpkt(irqs, c.tx_pkts), per_kpkt(c.reg_reads + c.reg_writes + irqs, c.tx_pkts),
+           gaps);
     return left ? EXIT_FAIL : EXIT_OK;
 }
 
@@ -158,8 +159,8 @@ static int do_rx(const struct cmdline *cl)
     u64 deadline = start + timeout * tsc_hz;
     if (dur_ms && dur_ms < timeout * 1000)
         deadline = start + dur_ms * (tsc_hz / 1000);
-    u32 base_irqs = nic_irqs[nic.index];
-    e1000_stats_reset(&nic);
+    u32 base_irqs = nic_irqs[nic.irq_slot];
+    nic_stats_reset(&nic);
     printf("pktgen: rx ready (count %lu, timeout %lu s)\n", count, timeout);
     for (;;) {
         nm_rxsync(&port);                   /* gives back what was read, reports new frames */
@@ -204,15 +205,17 @@ static int do_rx(const struct cmdline *cl)
      * on vpio also those its switch port had no room for). drops: with
      * count=, the frames that did not arrive (the missed among them),
      * otherwise the missed. */
-    u64 missed = e1000_missed(&nic);
+    u64 missed = nic_missed(&nic);
     u64 drops = count ? (count > pkts ? count - pkts : 0) : missed;
-    e1000_stats_str(&nic, stats, sizeof(stats));
-    u32 irqs = nic_irqs[nic.index] - base_irqs;
-    u64 regs = nic.reg_reads + nic.reg_writes;     /* the MPC read included */
+    nic_stats_str(&nic, stats, sizeof(stats));
+    struct nic_counts c;
+    nic_counts(&nic, &c);
+    u32 irqs = nic_irqs[nic.irq_slot] - base_irqs;
+    u64 regs = c.reg_reads + c.reg_writes;     /* the MPC read included */
     printf("RESULT app=pktgen role=rx pkts=%lu bytes=%lu pps=%lu drops=%lu ns=%lu other=%lu "
            "missed=%lu rx_errors=%lu irqs=%u wakeups=%lu bps=%lu batch=%lu syncs=%lu %s "
            "irqs_per_kpkt=%lu exits_per_kpkt=%lu\n",
-           pkts, bytes, rate(pkts, ns), drops, ns, other, missed, nic.rx_errors, irqs, wakeups,
+           pkts, bytes, rate(pkts, ns), drops, ns, other, missed, c.rx_errors, irqs, wakeups,
            rate(bytes * 8, ns), batch, r->syncs, stats, per_kpkt(irqs, pkts),
            per_kpkt(regs + irqs, pkts));
     return (count && pkts < count) ? EXIT_FAIL : EXIT_OK;
@@ -220,18 +223,18 @@ static int do_rx(const struct cmdline *cl)
 
 int pktgen_main(const struct cmdline *cl)
 {
-    u64 index = 0;
-    cmdline_u64(cl, "nic", &index);
+    const char *index = cmdline_get(cl, "nic");
     const char *role = cl->argc ? cl->argv[0] : cmdline_get(cl, "role");
     if (!role || (strcmp(role, "tx") && strcmp(role, "rx"))) {
         printf("pktgen: error: usage: pktgen tx|rx [count=N] [len=BYTES] [dst=MAC] [nic=I] "
                "[batch=N] [txmode=classic|sc|csb]\n");
         return EXIT_USAGE;
     }
-    if (e1000_probe(&nic, (int)index, cl) < 0) {
-        printf("RESULT app=pktgen role=%s ok=0 error=nic-probe nic=%lu\n", role, index);
+    if (nic_probe(&nic, index, 0, cl) < 0) {
+        printf("RESULT app=pktgen role=%s ok=0 error=nic-probe nic=%s\n", role,
+               index ? index : "0");
         return EXIT_FAIL;
     }
-    nm_open(&port, &nic);
+    nic_open(&port, &nic);
     return role[0] == 't' ? do_tx(cl) : do_rx(cl);
 }

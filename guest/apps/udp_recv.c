@@ -81,13 +81,13 @@ int udp_recv_main(const struct cmdline *cl)
     u64 ns = first ? tsc_to_ns(last - first) : 0;
     u64 expected = count ? count : (any_seq ? max_seq + 1 : 0);
     u64 drops = expected > pkts ? expected - pkts : 0;
-    u64 missed = e1000_missed(&na.nic);
+    u64 missed = nic_missed(&na.nic);
     printf("RESULT app=udp-recv pkts=%lu bytes=%lu pps=%lu bps=%lu drops=%lu ns=%lu ooo=%lu "
            "expected=%lu sock_drops=%lu stack_drops=%lu nic_missed=%lu short=%lu irqs=%u "
            "wakeups=%lu %s\n",
            pkts, bytes, netapp_rate(pkts, ns), netapp_rate(bytes * 8, ns), drops, ns, ooo, expected,
            udp_sock_get(na.st, sd)->rx_drops, net_drops_total(na.st), missed, short_dgrams,
-           nic_irqs[na.nic.index], wakeups, netapp_nic_stats(&na));
+           nic_irqs[na.nic.irq_slot], wakeups, netapp_nic_stats(&na));
     netapp_report(&na);
     return pkts ? EXIT_OK : EXIT_FAIL;
 }

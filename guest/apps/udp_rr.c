@@ -165,7 +165,7 @@ int udp_rr_main(const struct cmdline *cl)
            "ns=%lu irqs=%u %s\n",
            trans, netapp_rate(trans, ns), lost, send_fail, stray, inflight, len, trans ? min_ns : 0,
            percentile(trans, 500), percentile(trans, 990), percentile(trans, 999), max_ns, ns,
-           nic_irqs[na.nic.index], netapp_nic_stats(&na));
+           nic_irqs[na.nic.irq_slot], netapp_nic_stats(&na));
     netapp_report(&na);
     return trans ? EXIT_OK : EXIT_FAIL;
 }

@@ -77,7 +77,7 @@ int udp_send_main(const struct cmdline *cl)
     printf("RESULT app=udp-send pkts=%lu bytes=%lu pps=%lu bps=%lu drops=%lu ns=%lu len=%lu "
            "frame=%lu tx_waits=%lu irqs=%u %s\n",
            pkts, bytes, netapp_rate(pkts, ns), netapp_rate(bytes * 8, ns), drops, ns, len,
-           len + 42 < 60 ? 60 : len + 42, na.ne.tx_waits, nic_irqs[na.nic.index],
+           len + 42 < 60 ? 60 : len + 42, netapp_tx_waits(&na), nic_irqs[na.nic.irq_slot],
            netapp_nic_stats(&na));
     netapp_report(&na);
     return pkts ? EXIT_OK : EXIT_FAIL;

@@ -520,29 +520,37 @@ static void napi_disarm(struct e1000 *nic)
     nic->napi_armed = 0;
 }
 
+bool e1000_rx_sleep_arm(struct e1000 *nic)
+{
+    bool sleep = rx_empty(nic);
+    if (sleep && nic->csb) {            /* flag, barrier, re-check (docs/csb.md) */
+        sleep = csb_rx_sleep_ok(nic->csb, nic->rx_next, E1000_NRX) && rx_empty(nic);
+    } else if (sleep && nic->napi_mask) { /* unmask, then look once more */
+        napi_arm(nic, ICR_RXT0 | ICR_RXO | ICR_RXDMT0);
+        sleep = rx_empty(nic);
+    }
+    return sleep;
+}
+
+void e1000_rx_sleep_end(struct e1000 *nic)
+{
+    if (nic->csb)
+        csb_rx_awake(nic->csb);             /* polling again: no interrupts wanted */
+    napi_disarm(nic);
+}
+
 void e1000_rx_wait_any(struct e1000 *const *nics, unsigned n)
 {
     for (unsigned k = 0; k < n; k++)
         e1000_take_icr(nics[k]);
     u64 seen = irq_seq_read();
     bool sleep = true;
-    for (unsigned k = 0; sleep && k < n; k++) {
-        struct e1000 *nic = nics[k];
-        sleep = rx_empty(nic);
-        if (sleep && nic->csb) {            /* flag, barrier, re-check (docs/csb.md) */
-            sleep = csb_rx_sleep_ok(nic->csb, nic->rx_next, E1000_NRX) && rx_empty(nic);
-        } else if (sleep && nic->napi_mask) { /* unmask, then look once more */
-            napi_arm(nic, ICR_RXT0 | ICR_RXO | ICR_RXDMT0);
-            sleep = rx_empty(nic);
-        }
-    }
+    for (unsigned k = 0; sleep && k < n; k++)
+        sleep = e1000_rx_sleep_arm(nics[k]);
     if (sleep)
         sys_wait(seen);
-    for (unsigned k = 0; k < n; k++) {
-        if (nics[k]->csb)
-            csb_rx_awake(nics[k]->csb);     /* polling again: no interrupts wanted */
-        napi_disarm(nics[k]);
-    }
+    for (unsigned k = 0; k < n; k++)
+        e1000_rx_sleep_end(nics[k]);
 }
 
 void e1000_tx_wait(struct e1000 *nic)

@@ -131,6 +131,12 @@ void e1000_rx_wait(struct e1000 *nic);
 /* The same over several NICs (a forwarder): sleeps only if none of them has
  * a frame at rx_next (csb: each one's flag set and re-checked). */
 void e1000_rx_wait_any(struct e1000 *const *nics, unsigned n);
+/* The race-free sleep in two halves, for a sleep over NICs of different
+ * kinds (nm_rx_wait_any): after the caller read irq_seq, arm this NIC's RX
+ * wake-up (csb flag or NAPI unmask) and say whether it is still empty; after
+ * the sleep, mask again. e1000_rx_wait_any is these two around sys_wait. */
+bool e1000_rx_sleep_arm(struct e1000 *nic);
+void e1000_rx_sleep_end(struct e1000 *nic);
 /* RCTL.UPE|MPE on or off: every unicast and multicast frame (a bridge or
  * middlebox; probe sets it only with promisc=1). */
 void e1000_set_promisc(struct e1000 *nic, bool on);

@@ -3,6 +3,7 @@
  * hands and then updates one tail. */
 #include "nm_ring.h"
 #include "io.h"
+#include "nm_ring_virtio.h"
 
 #define DESC_DD 0x01
 #define RXD_EOP 0x02
@@ -25,6 +26,7 @@ static void ring_init(struct nm_ring *r, struct nm_slot *slots, u32 n, u32 pos)
 void nm_open(struct nm_port *p, struct e1000 *nic)
 {
     p->nic = nic;
+    p->vnet = NULL;
     for (u32 i = 0; i < E1000_NTX; i++)
         p->txslot[i] = (struct nm_slot){(u8 *)(uintptr_t)nic->tx[i].addr, 0, 0};
     for (u32 i = 0; i < E1000_NRX; i++)
@@ -37,6 +39,8 @@ void nm_open(struct nm_port *p, struct e1000 *nic)
 
 int nm_txsync(struct nm_port *p)
 {
+    if (p->vnet)
+        return vnet_nm_txsync(p);
     struct nm_ring *r = &p->tx;
     struct e1000 *nic = p->nic;
     const u32 n = E1000_NTX;
@@ -80,6 +84,8 @@ int nm_txsync(struct nm_port *p)
 
 int nm_rxsync(struct nm_port *p)
 {
+    if (p->vnet)
+        return vnet_nm_rxsync(p);
     struct nm_ring *r = &p->rx;
     struct e1000 *nic = p->nic;
     const u32 n = E1000_NRX;
@@ -131,11 +137,15 @@ int nm_rxsync(struct nm_port *p)
 
 u32 nm_tx_pending(const struct nm_port *p)
 {
+    if (p->vnet)
+        return vnet_nm_tx_pending(p);
     return (p->nic->tx_tail + E1000_NTX - p->nic->tx_clean) % E1000_NTX;
 }
 
 u32 nm_tx_drain(struct nm_port *p, u64 timeout_us)
 {
+    if (p->vnet)
+        return vnet_nm_tx_drain(p, timeout_us);
     u64 end = rdtsc() + tsc_hz / 1000000 * timeout_us;
     e1000_tx_flush(p->nic);
     while (e1000_tx_reclaim(p->nic) && (int64_t)(rdtsc() - end) < 0)
@@ -150,7 +160,10 @@ int nm_rx_wait(struct nm_port *p)
         return -1;
     if (!nm_ring_empty(&p->rx))
         return 0;
-    e1000_rx_wait(p->nic);
+    if (p->vnet)
+        vnet_rx_wait(p->vnet);
+    else
+        e1000_rx_wait(p->nic);
     return nm_rxsync(p);
 }
 
@@ -160,14 +173,17 @@ int nm_tx_wait(struct nm_port *p)
         return -1;
     if (nm_ring_space(&p->tx))
         return 0;
-    e1000_tx_wait(p->nic);
+    if (p->vnet)
+        vnet_tx_wait(p->vnet);
+    else
+        e1000_tx_wait(p->nic);
     return nm_txsync(p);
 }
 
 int nm_rx_wait_any(struct nm_port *const *ports, unsigned n)
 {
     struct e1000 *nics[NIC_MAX] = { 0 };
-    bool empty = true;
+    bool empty = true, any_vnet = false;
     if (n > NIC_MAX)
         return -1;
     for (unsigned k = 0; k < n; k++) {
@@ -175,10 +191,28 @@ int nm_rx_wait_any(struct nm_port *const *ports, unsigned n)
             return -1;
         empty = empty && nm_ring_empty(&ports[k]->rx);
         nics[k] = ports[k]->nic;
+        any_vnet = any_vnet || ports[k]->vnet;
     }
     if (!empty)
         return 0;
-    e1000_rx_wait_any(nics, n);
+    if (!any_vnet) {
+        e1000_rx_wait_any(nics, n);
+    } else {
+        /* NICs of both kinds: the same race-free sleep, armed per NIC. */
+        u64 seen = irq_seq_read();
+        bool sleep = true;
+        for (unsigned k = 0; sleep && k < n; k++)
+            sleep = ports[k]->vnet ? vnet_rx_sleep_arm(ports[k]->vnet)
+                                   : e1000_rx_sleep_arm(ports[k]->nic);
+        if (sleep)
+            sys_wait(seen);
+        for (unsigned k = 0; k < n; k++) {
+            if (ports[k]->vnet)
+                vnet_rx_sleep_end(ports[k]->vnet);
+            else
+                e1000_rx_sleep_end(ports[k]->nic);
+        }
+    }
     int rc = 0;
     for (unsigned k = 0; k < n; k++)
         rc |= nm_rxsync(ports[k]);

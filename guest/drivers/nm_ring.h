@@ -49,8 +49,10 @@ struct nm_ring {
     struct nm_slot *slot;
 };
 
+struct vnet;
 struct nm_port {
-    struct e1000 *nic;
+    struct e1000 *nic;  /* the NIC: an e1000 ... */
+    struct vnet *vnet;  /* ... or a virtio-net (nm_open_vnet; nic is then NULL) */
     struct nm_ring tx, rx;
     struct nm_slot txslot[E1000_NTX], rxslot[E1000_NRX];
 };
@@ -72,6 +74,9 @@ static inline bool nm_ring_empty(const struct nm_ring *r)
 /* Opens the rings of a probed NIC (which must not have been used through the
  * per-packet API yet). */
 void nm_open(struct nm_port *p, struct e1000 *nic);
+/* The same over a probed virtio-net (drivers/virtio_net.h, nm_ring_virtio.c):
+ * slots = the queue size / 2, the same semantics. */
+void nm_open_vnet(struct nm_port *p, struct vnet *v);
 /* Returns 0, or -1 if head/cur are outside [hwcur, tail] (an application
  * bug: nothing is synced). */
 int nm_txsync(struct nm_port *p);
