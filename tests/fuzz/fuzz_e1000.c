@@ -101,6 +101,9 @@ static const uint32_t interesting[] = {
     E1000_RCTL_EN | E1000_RCTL_UPE | E1000_RCTL_MPE | E1000_RCTL_LPE,
     E1000_RCTL_EN | E1000_RCTL_UPE | E1000_RCTL_LPE | E1000_RCTL_BSEX | (1u << 16),
     E1000_RCTL_EN | E1000_RCTL_UPE | (3u << 16),
+    E1000_RCTL_EN | E1000_RCTL_UPE | E1000_RCTL_LPE |
+        (3u << 16), /* 256-byte buffers, long frames */
+    128,
     E1000_RCTL_EN | E1000_RCTL_UPE | E1000_RCTL_SECRC,
     E1000_TCTL_EN | E1000_TCTL_PSP,
     0x04200000u, /* MDIC: write PHY 1 register 0 */
@@ -422,6 +425,22 @@ static void tx_big_ring(struct e1000 *d, struct fz *f)
     uint8_t t[16];
     for (int i = 0; i < 16; i++)
         t[i] = take8(f);
+    switch (take8(f) % 4) { /* descriptor kinds that are not random bytes */
+    case 1: /* context descriptors with RS: DD write-backs, no frame (the DD list fills) */
+        t[8] = t[9] = 0;
+        t[10] = (uint8_t)(E1000_TXD_DTYP_CTX << 4);
+        t[11] = E1000_TXD_CMD_DEXT | E1000_TXD_CMD_RS;
+        break;
+    case 2: /* legacy pieces of one endless frame, RS on each */
+        t[10] = 0;
+        t[11] = E1000_TXD_CMD_RS;
+        break;
+    case 3: /* legacy frames that are copied (IC), RS */
+        t[11] = E1000_TXD_CMD_EOP | E1000_TXD_CMD_IC | E1000_TXD_CMD_RS;
+        break;
+    default:
+        break;
+    }
     uint64_t addr = (take16(f) * 32u) % RAM, stride = take8(f) * 64u;
     if (take8(f) & 1) { /* 16 KiB frames: 72 overflow the 1 MiB arena */
         t[8] = 0x00;
@@ -429,6 +448,12 @@ static void tx_big_ring(struct e1000 *d, struct fz *f)
         if (n > 72)
             n = 72;
     }
+    /* Keep the copying (and checksumming) to ~2 MiB: a pass stops at 8 MiB
+     * and goes on from every later entry (tx_pending), which a long program
+     * would turn into seconds per run. */
+    uint32_t len = (uint32_t)t[8] | (uint32_t)t[9] << 8 | (uint32_t)(t[10] & 0xF) << 16;
+    if (n > 2 && (uint64_t)n * len > (2u << 20))
+        n = 2 + (2u << 20) / (len + 1);
     for (uint32_t i = 0; i < n; i++) {
         uint8_t *p = ram + BIG_RING + 16 * i;
         memcpy(p, t, 16);
@@ -445,6 +470,19 @@ static void tx_big_ring(struct e1000 *d, struct fz *f)
     if (d->csb.enabled)
         memcpy(ram + CSB_GPA, &tail, 4); /* guest_tdt */
     e1000_reg_write(d, E1000_TDT, tail);
+}
+
+static void place_ring(struct e1000 *d, struct fz *f, uint8_t k)
+{
+    static const uint64_t bases[] = {
+        0xFFFFFFFFFFFFFFF0ull, 0xFFFFFFFFFFFFF000ull, RAM - 512, RAM - 16, 0x100000000ull, RAM};
+    uint64_t base = bases[take8(f) % (sizeof(bases) / sizeof(bases[0]))];
+    bool rx = k & 0x80;
+    e1000_reg_write(d, rx ? E1000_RDBAH : E1000_TDBAH, (uint32_t)(base >> 32));
+    e1000_reg_write(d, rx ? E1000_RDBAL : E1000_TDBAL, (uint32_t)base);
+    e1000_reg_write(d, rx ? E1000_RDLEN : E1000_TDLEN, 128u << (take8(f) % 4));
+    e1000_reg_write(d, rx ? E1000_RDH : E1000_TDH, 0);
+    e1000_reg_write(d, rx ? E1000_RDT : E1000_TDT, 1 + take8(f) % 7);
 }
 
 /* One TSO frame (context + data descriptor) on the default ring. */
@@ -632,7 +670,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint64_t idle = 0;
     for (int op = 0; op < MAX_OPS && f.n; op++) {
         uint8_t k = take8(&f);
-        switch (k % 20) {
+        switch (k % 21) {
         case 0: /* write a known register */
         case 1: {
             uint32_t off = regs[take8(&f) % NREGS];
@@ -707,6 +745,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (len >= 6 && (k & 0x40))
                 memcpy(fr, "\x52\x54\x00\x01\x02\x03", 6); /* to this NIC */
             fbe_push(&b, fr, len);
+            for (unsigned extra = (k & 0x20) ? take8(&f) % 16 : 0; extra && b.count < MAX_QUEUED;
+                 extra--) { /* a burst of copies: more than the backlog holds */
+                uint8_t *c = malloc(len ? len : 1);
+                if (!c)
+                    abort();
+                memcpy(c, fr, len);
+                fbe_push(&b, c, len);
+            }
             break;
         }
         case 7:
@@ -791,6 +837,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case 19:
             if (heavy++ < MAX_HEAVY)
                 tx_tso(d, &f);
+            break;
+        case 20: /* a ring moved to an edge: wrapping 2^64, straddling RAM's end, above 4 GiB */
+            place_ring(d, &f, k);
             break;
         }
         check_irq(d);
