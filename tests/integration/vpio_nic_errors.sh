@@ -4,7 +4,7 @@
 # fails after creating a switch removes it. --stats shows every error
 # counter, also when 0.
 set -u
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/lib.sh"
 make_tmpdir tmp
 sw=vpne$$
 trap 'rm -f /dev/shm/vpio-$sw; cleanup' EXIT
