@@ -81,6 +81,15 @@ static int set_rows(const char *arg, void *ctx, char *err, size_t errlen)
     return 0;
 }
 
+static int latency(const char *arg, void *ctx, char *err, size_t errlen)
+{
+    struct bench_opts *o = ctx;
+    o->latency = true;
+    o->frames[0] = 60; /* request/response is measured with 60-byte frames */
+    o->nframes = 1;
+    return 0;
+}
+
 static const char *const platforms[] = {"vpio", "qemu", "all", NULL};
 
 static const char bench_intro[] =
@@ -129,6 +138,10 @@ int bench_parse_opts(int argc, char **argv, struct bench_opts *o, char *err, siz
         {0, "csv", OPT_STRING, "FILE", "also write the rows as CSV to FILE", .out = &o->csv},
         {0, "plot", OPT_STRING, "FILE", "bar chart of packets/s per configuration (PNG, gnuplot)",
          .out = &o->plot},
+        {0, "latency", OPT_CALL, NULL,
+         "request/response instead: udp-rr against echo, one datagram in flight, 60 B;"
+         " round trips/s and RTT p50/p99/p99.9 for every socket-API row",
+         .out = o, .call = latency},
         {0, "no-pin", OPT_CALL, NULL, "let the VMs run on any CPU (default: pinned, see below)",
          .out = o, .call = no_pin},
     };

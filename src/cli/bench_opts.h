@@ -14,7 +14,8 @@ struct bench_opts {
     const char *rows;     /* --rows: comma-separated row names, each checked; NULL = all */
     const char *platform; /* --platform: "vpio", "qemu" or "all" */
     const char *kernel, *vpio, *outdir, *json, *csv, *plot;
-    bool pin; /* not --no-pin */
+    bool pin;     /* not --no-pin */
+    bool latency; /* --latency: request/response rows instead of streams */
 };
 
 /* Returns 0, 1 after printing --help to stdout, or -1 with one line in err. */

@@ -70,6 +70,25 @@ int bench_guest_cmdline(const struct bench_row *row, bool sender, unsigned frame
     return n < 0 || (size_t)n >= len ? -1 : 0;
 }
 
+#define RR_PORT 7 /* echo's port */
+
+int bench_guest_rr_cmdline(const struct bench_row *row, bool client, unsigned frame, double seconds,
+                           char *buf, size_t len)
+{
+    const char *mod = row->mitigation ? BENCH_MODERATION : "";
+    unsigned payload = frame > ETH_IP_UDP_HEADERS ? frame - ETH_IP_UDP_HEADERS : 0;
+    int n;
+    if (client)
+        n = snprintf(buf, len,
+                     "udp-rr ip=" SENDER_IP " peer=" RECEIVER_IP
+                     " port=%d len=%u duration=%g inflight=1 txmode=%s%s",
+                     RR_PORT, payload < 16 ? 16 : payload, seconds, row->txmode, mod);
+    else /* ends 1.5 s after the client's last request */
+        n = snprintf(buf, len, "echo ip=" RECEIVER_IP " port=%d duration=%g idle=1500 txmode=%s%s",
+                     RR_PORT, seconds + 33, row->txmode, mod);
+    return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
 const char *bench_platform_name(enum bench_platform p)
 {
     return p == BENCH_VPIO ? "vpio" : "qemu";

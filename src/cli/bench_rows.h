@@ -30,6 +30,12 @@ extern const size_t bench_row_count;
 int bench_guest_cmdline(const struct bench_row *row, bool sender, unsigned frame, double seconds,
                         const char *dst_mac, char *buf, size_t len);
 
+/* Guest command lines of a request/response row (--latency): the client
+ * (udp-rr, one datagram in flight) on the sender VM, the responder (echo)
+ * on the receiver VM. */
+int bench_guest_rr_cmdline(const struct bench_row *row, bool client, unsigned frame, double seconds,
+                           char *buf, size_t len);
+
 const char *bench_platform_name(enum bench_platform p);
 const char *bench_api_name(enum bench_api a);
 

@@ -35,6 +35,9 @@ struct bench_result {
     double tx_exits_per_pkt, rx_exits_per_pkt, tx_irqs_per_pkt, rx_irqs_per_pkt;
     const char *exit_source; /* "vmm" (vpio counted) or "guest" (guest's register count) */
     double ratio_baseline, ratio_qemu;
+    /* --latency rows: rx_pps is round trips/s, rx_pkts the round trips,
+     * tx_pkts the requests sent, the per-packet figures per round trip */
+    double rtt_p50_us, rtt_p99_us, rtt_p999_us, rtt_min_us, rtt_max_us, rr_lost;
     int nthreads; /* CPU use per thread in the busiest window (bench_cpu.h) */
     struct {
         int vm;
@@ -92,6 +95,8 @@ static bool row_selected(const struct bench_opts *o, const struct bench_row *row
 {
     if (strcmp(o->platform, "all") && strcmp(o->platform, bench_platform_name(row->platform)))
         return false;
+    if (o->latency && row->api != BENCH_SOCKET)
+        return false; /* request/response runs through the socket API */
     if (!o->rows)
         return true;
     size_t n = strlen(row->config);
@@ -251,10 +256,20 @@ static void run_one(struct bench_ctx *c, const struct bench_row *row, unsigned f
     const char *app_tx = row->api == BENCH_SOCKET ? "udp-send" : "pktgen";
     const char *app_rx = row->api == BENCH_SOCKET ? "udp-recv" : "pktgen";
     char cmd[2][512];
-    if (bench_guest_cmdline(row, false, frame, c->o.duration, mac_for(1), cmd[1], sizeof(cmd[1])) <
-            0 ||
-        bench_guest_cmdline(row, true, frame, c->o.duration, mac_for(1), cmd[0], sizeof(cmd[0])) <
-            0) {
+    int bad;
+    if (c->o.latency) {
+        app_tx = "udp-rr";
+        app_rx = "echo";
+        bad =
+            bench_guest_rr_cmdline(row, false, frame, c->o.duration, cmd[1], sizeof(cmd[1])) < 0 ||
+            bench_guest_rr_cmdline(row, true, frame, c->o.duration, cmd[0], sizeof(cmd[0])) < 0;
+    } else {
+        bad = bench_guest_cmdline(row, false, frame, c->o.duration, mac_for(1), cmd[1],
+                                  sizeof(cmd[1])) < 0 ||
+              bench_guest_cmdline(row, true, frame, c->o.duration, mac_for(1), cmd[0],
+                                  sizeof(cmd[0])) < 0;
+    }
+    if (bad) {
         set_note(r, "%s", "internal: command line too long");
         return;
     }
@@ -312,16 +327,33 @@ static void run_one(struct bench_ctx *c, const struct bench_row *row, unsigned f
         return;
     }
     r->ran = true;
-    r->rx_pkts = bench_kv_num(&rx, "pkts", 0);
-    r->tx_pkts = bench_kv_num(&tx, "pkts", 0);
-    r->rx_pps = bench_kv_num(&rx, "pps", 0);
-    r->tx_pps = bench_kv_num(&tx, "pps", 0);
-    r->drops = r->tx_pkts > r->rx_pkts ? r->tx_pkts - r->rx_pkts : 0;
-    r->gbps = r->rx_pps * frame * 8 / 1e9;
+    if (c->o.latency) {
+        /* the client measured everything: its round trips are the "packets" */
+        r->rx_pkts = bench_kv_num(&tx, "trans", 0);
+        r->rr_lost = bench_kv_num(&tx, "lost", 0);
+        r->tx_pkts = r->rx_pkts + r->rr_lost;
+        r->rx_pps = r->tx_pps = bench_kv_num(&tx, "tps", 0);
+        r->rtt_min_us = bench_kv_num(&tx, "rtt_min_ns", 0) / 1e3;
+        r->rtt_p50_us = bench_kv_num(&tx, "rtt_p50_ns", 0) / 1e3;
+        r->rtt_p99_us = bench_kv_num(&tx, "rtt_p99_ns", 0) / 1e3;
+        r->rtt_p999_us = bench_kv_num(&tx, "rtt_p999_ns", 0) / 1e3;
+        r->rtt_max_us = bench_kv_num(&tx, "rtt_max_ns", 0) / 1e3;
+        r->drops = r->rr_lost;
+        r->gbps = 0;
+    } else {
+        r->rx_pkts = bench_kv_num(&rx, "pkts", 0);
+        r->tx_pkts = bench_kv_num(&tx, "pkts", 0);
+        r->rx_pps = bench_kv_num(&rx, "pps", 0);
+        r->tx_pps = bench_kv_num(&tx, "pps", 0);
+        r->drops = r->tx_pkts > r->rx_pkts ? r->tx_pkts - r->rx_pkts : 0;
+        r->gbps = r->rx_pps * frame * 8 / 1e9;
+    }
     struct bench_vm_stats st[2];
     bench_parse_vm_stats(log[0], &st[0]);
     bench_parse_vm_stats(log[1], &st[1]);
     double txp = r->tx_pkts > 0 ? r->tx_pkts : 1, rxp = r->rx_pkts > 0 ? r->rx_pkts : 1;
+    if (c->o.latency) /* both VMs' exits and interrupts per round trip */
+        txp = rxp;
     if (st[0].found && st[1].found) {
         r->exit_source = "vmm";
         r->tx_exits_per_pkt = st[0].exits / txp;
@@ -370,8 +402,46 @@ static void print_ratio(FILE *f, double v)
         fprintf(f, " %8s |", "n/a");
 }
 
+static void print_cpu_table(struct bench_ctx *c, FILE *f);
+
+/* --latency: round trips instead of streams. */
+static void print_latency_table(struct bench_ctx *c, FILE *f)
+{
+    fprintf(f, "| config | platform | round trips/s | RTT p50 us | p99 us | p99.9 us | "
+               "min/max us | exits/rt (client, server) | irqs/rt (client, server) | "
+               "vs baseline | vs qemu | note |\n");
+    fprintf(f,
+            "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n");
+    for (int i = 0; i < c->nresults; i++) {
+        struct bench_result *r = &c->results[i];
+        fprintf(f, "| %-19s | %-8s |", r->row->config, r->platform);
+        if (!r->ran) {
+            fprintf(f, " – | – | – | – | – | – | – | – | – | %s |\n", r->note);
+            continue;
+        }
+        fprintf(f,
+                " %8.0f | %7.1f | %7.1f | %7.1f | %.0f/%.0f | %.2f (%.2f, %.2f)%s | "
+                "%.2f (%.2f, %.2f) |",
+                r->rx_pps, r->rtt_p50_us, r->rtt_p99_us, r->rtt_p999_us, r->rtt_min_us,
+                r->rtt_max_us, r->exits_per_pkt, r->tx_exits_per_pkt, r->rx_exits_per_pkt,
+                strcmp(r->exit_source, "guest") == 0 ? "ᵍ" : "", r->irqs_per_pkt,
+                r->tx_irqs_per_pkt, r->rx_irqs_per_pkt);
+        print_ratio(f, r->ratio_baseline);
+        print_ratio(f, r->ratio_qemu);
+        fprintf(f, " %.0f round trips, %.0f lost |\n", r->rx_pkts, r->rr_lost);
+    }
+    fprintf(f, "\nOne 60-byte UDP datagram in flight (udp-rr against echo); RTT percentiles "
+               "from the client's histogram (within 3 %%); ratios are of round trips/s.\n"
+               "ᵍ exits counted by the guest (its register accesses), not by the VMM.\n");
+    print_cpu_table(c, f);
+}
+
 static void print_table(struct bench_ctx *c, FILE *f)
 {
+    if (c->o.latency) {
+        print_latency_table(c, f);
+        return;
+    }
     fprintf(f, "| config | platform | api | frame | rx pps | Gbit/s | exits/pkt (tx, rx) | "
                "irqs/pkt (tx, rx) | vs baseline | vs qemu | note |\n");
     fprintf(f, "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n");
@@ -393,6 +463,12 @@ static void print_table(struct bench_ctx *c, FILE *f)
     }
     fprintf(f, "\nᵍ exits counted by the guest (its register accesses; each is a VM exit), "
                "not by the VMM.\n");
+    print_cpu_table(c, f);
+}
+
+/* CPU use per thread of both VMs in each row's busiest window. */
+static void print_cpu_table(struct bench_ctx *c, FILE *f)
+{
     fprintf(f,
             "\nCPU use per thread, busiest %.1f s of each row (%% of one CPU; threads "
             "under %.0f%% not listed):\n\n",
@@ -421,16 +497,18 @@ static void write_csv(struct bench_ctx *c, FILE *f)
 {
     fprintf(f, "config,platform,api,frame,pps,gbps,exits_per_pkt,irqs_per_pkt,tx_exits_per_pkt,"
                "rx_exits_per_pkt,tx_irqs_per_pkt,rx_irqs_per_pkt,tx_pkts,rx_pkts,"
-               "ratio_baseline,ratio_qemu,exit_source,note\n");
+               "ratio_baseline,ratio_qemu,exit_source,note,mode,rtt_p50_us,rtt_p99_us,"
+               "rtt_p999_us\n");
     for (int i = 0; i < c->nresults; i++) {
         struct bench_result *r = &c->results[i];
-        fprintf(
-            f,
-            "%s,%s,%s,%u,%.0f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.0f,%.0f,%.3f,%.3f,%s,\"%s\"\n",
-            r->row->config, r->platform, bench_api_name(r->row->api), r->frame, r->rx_pps, r->gbps,
-            r->exits_per_pkt, r->irqs_per_pkt, r->tx_exits_per_pkt, r->rx_exits_per_pkt,
-            r->tx_irqs_per_pkt, r->rx_irqs_per_pkt, r->tx_pkts, r->rx_pkts, r->ratio_baseline,
-            r->ratio_qemu, r->ran ? r->exit_source : "", r->note);
+        fprintf(f,
+                "%s,%s,%s,%u,%.0f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.0f,%.0f,%.3f,%.3f,%s,\"%s\","
+                "%s,%.1f,%.1f,%.1f\n",
+                r->row->config, r->platform, bench_api_name(r->row->api), r->frame, r->rx_pps,
+                r->gbps, r->exits_per_pkt, r->irqs_per_pkt, r->tx_exits_per_pkt,
+                r->rx_exits_per_pkt, r->tx_irqs_per_pkt, r->rx_irqs_per_pkt, r->tx_pkts, r->rx_pkts,
+                r->ratio_baseline, r->ratio_qemu, r->ran ? r->exit_source : "", r->note,
+                c->o.latency ? "latency" : "stream", r->rtt_p50_us, r->rtt_p99_us, r->rtt_p999_us);
     }
 }
 
@@ -445,12 +523,14 @@ static void write_json(struct bench_ctx *c, FILE *f)
                 "\"irqs_per_pkt\": %.4f, \"tx_exits_per_pkt\": %.4f, \"rx_exits_per_pkt\": %.4f, "
                 "\"tx_irqs_per_pkt\": %.4f, \"rx_irqs_per_pkt\": %.4f, \"tx_pkts\": %.0f, "
                 "\"rx_pkts\": %.0f, \"ratio_baseline\": %.3f, \"ratio_qemu\": %.3f, "
-                "\"exit_source\": \"%s\", \"note\": \"%s\", \"cpu\": [",
+                "\"exit_source\": \"%s\", \"note\": \"%s\", \"mode\": \"%s\", "
+                "\"rtt_p50_us\": %.1f, \"rtt_p99_us\": %.1f, \"rtt_p999_us\": %.1f, \"cpu\": [",
                 r->row->config, r->platform, bench_api_name(r->row->api), r->frame,
                 r->ran ? "true" : "false", r->rx_pps, r->gbps, r->exits_per_pkt, r->irqs_per_pkt,
                 r->tx_exits_per_pkt, r->rx_exits_per_pkt, r->tx_irqs_per_pkt, r->rx_irqs_per_pkt,
                 r->tx_pkts, r->rx_pkts, r->ratio_baseline, r->ratio_qemu,
-                r->ran ? r->exit_source : "", r->note);
+                r->ran ? r->exit_source : "", r->note, c->o.latency ? "latency" : "stream",
+                r->rtt_p50_us, r->rtt_p99_us, r->rtt_p999_us);
         for (int t = 0; t < r->nthreads; t++)
             fprintf(f, "%s{\"vm\": \"%s\", \"thread\": \"%s\", \"pct\": %.1f}", t ? ", " : "",
                     r->cpu[t].vm ? "receiver" : "sender", r->cpu[t].name, r->cpu[t].pct);
@@ -571,7 +651,8 @@ int cmd_bench(int argc, char **argv)
     bench_netns_destroy(&c.ns);
     vpio_switch_remove(c.switch_name, 1); /* if a switch row created it */
     compute_ratios(&c);
-    printf("\nvpio bench: %g s per row, guest to guest, %s\n\n", c.o.duration,
+    printf("\nvpio bench: %g s per row, guest to guest%s, %s\n\n", c.o.duration,
+           c.o.latency ? ", request/response" : "",
            c.o.pin ? "sender on CPU 0, receiver on CPU 1" : "VMs not pinned");
     print_table(&c, stdout);
     fflush(stdout); /* before the plot's messages on standard error */

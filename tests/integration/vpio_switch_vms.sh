@@ -17,6 +17,11 @@
 #                                on by default with --nic), not a fallback
 #   vpio-switch-ping             `ping` -> `echo`: 5 of 5 replies (ARP
 #                                flooded, then learned by the switch)
+#   vpio-switch-rr-MODE          `udp-rr count=200` -> `echo` (request/
+#                                response, one in flight), txmode classic
+#                                and csb: all 200 round trips come back
+#                                (lost=0, no strays), RTT percentiles are
+#                                ordered (0 < p50 <= p99 <= max)
 #   vpio-switch-udp              `udp-send count=N rate=R` -> `udp-recv
 #                                count=N`: loss counted by sequence number
 #                                and reported; at this modest rate it must be
@@ -35,7 +40,7 @@ set -u
 . "$(dirname "$0")/lib/lib.sh"
 . "$(dirname "$0")/lib/vpio_vm_lib.sh"
 checks=(vpio-switch-pktgen-classic vpio-switch-pktgen-sc vpio-switch-pktgen-csb
-        vpio-switch-ping vpio-switch-udp)
+        vpio-switch-ping vpio-switch-rr-classic vpio-switch-rr-csb vpio-switch-udp)
 vm_setup "${checks[@]}"
 n=${COUNT:-1000}
 udp_n=${COUNT_UDP:-2500}
@@ -94,6 +99,29 @@ t0=$SECONDS
 pair ping "echo ip=$ip_b duration=20 idle=1000" "echo: ready" \
     "ping ip=$ip_a peer=$ip_b count=5 interval=100 arp_wait=10"
 ping_verdict vpio-switch-ping ping-a ping-b "$ip_b" "$rx_mac"
+
+# --- UDP request/response ---------------------------------------------------
+rr() {
+    local mode=$1 name="vpio-switch-rr-$1" tag="rr-$1" t0=$SECONDS
+    pair "$tag" "echo ip=$ip_b duration=20 idle=1500 txmode=$mode" "echo: ready" \
+        "udp-rr ip=$ip_a peer=$ip_b count=200 arp_wait=10 txmode=$mode"
+    local c
+    c=$(result "$tag-a" udp-rr)
+    local p50 p99 mx
+    p50=$(key rtt_p50_ns "$c"); p99=$(key rtt_p99_ns "$c"); mx=$(key rtt_max_ns "$c")
+    if vm_kvm_lost "$tag-a" "$tag-b"; then
+        skip "$name: $kvm_why"
+    elif [ "${vm_rc[$tag-a]}" != 1 ] || [ "$(key trans "$c")" != 200 ] ||
+        [ "$(key lost "$c")" != 0 ] || [ "$(key stray "$c")" != 0 ] ||
+        [ "$(key txmode "$c")" != "$mode" ] || [ -z "$p50" ] || [ "$p50" -le 0 ] ||
+        [ "$p99" -lt "$p50" ] || [ "$mx" -lt "$p99" ]; then
+        fail "$name: want status 1, trans=200 lost=0 stray=0, 0 < p50 <= p99 <= max; $(vm_why "$tag-a" udp-rr)"
+    else
+        pass "$name ($((SECONDS - t0))s; 200 round trips, p50 $((p50 / 1000)) us, p99 $((p99 / 1000)) us, tps=$(key tps "$c"))"
+    fi
+}
+rr classic
+rr csb
 
 # --- UDP stream -----------------------------------------------------------
 t0=$SECONDS

@@ -87,6 +87,23 @@ static void rows_and_command_lines(void **state)
     }
 }
 
+/* --latency rows: udp-rr (one in flight) against echo on its port. */
+static void request_response_command_lines(void **state)
+{
+    char buf[256];
+    const struct bench_row *base = &bench_rows[0];
+    assert_int_equal(bench_guest_rr_cmdline(base, true, 60, 2, buf, sizeof(buf)), 0);
+    assert_non_null(strstr(buf, "udp-rr "));
+    assert_non_null(strstr(buf, "peer=198.18.0.2"));
+    assert_non_null(strstr(buf, "port=7 "));
+    assert_non_null(strstr(buf, "inflight=1"));
+    assert_non_null(strstr(buf, "len=18"));
+    assert_int_equal(bench_guest_rr_cmdline(base, false, 60, 2, buf, sizeof(buf)), 0);
+    assert_non_null(strstr(buf, "echo ip=198.18.0.2 port=7 "));
+    assert_non_null(strstr(buf, "idle="));
+    assert_int_equal(bench_guest_rr_cmdline(base, true, 60, 2, buf, 12), -1);
+}
+
 /* The busiest window of the samples: thread 0 busy only in the middle. */
 static void cpu_busiest_window(void **state)
 {
@@ -116,8 +133,11 @@ static void cpu_busiest_window(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(parses_result_lines),         cmocka_unit_test(parses_vm_stats),
-        cmocka_unit_test(overlong_tokens_are_skipped), cmocka_unit_test(rows_and_command_lines),
+        cmocka_unit_test(parses_result_lines),
+        cmocka_unit_test(parses_vm_stats),
+        cmocka_unit_test(overlong_tokens_are_skipped),
+        cmocka_unit_test(rows_and_command_lines),
+        cmocka_unit_test(request_response_command_lines),
         cmocka_unit_test(cpu_busiest_window),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -195,6 +195,13 @@ static void bench_args(void **state)
     assert_int_equal(o.nframes, 1);
     assert_int_equal(bench(&o, err, "--duration", "3", "--quick", NULL), 0);
     assert_true(o.duration == 2);
+    /* --latency: request/response, 60-byte frames only */
+    assert_int_equal(bench(&o, err, "--latency", NULL), 0);
+    assert_true(o.latency);
+    assert_int_equal(o.nframes, 1);
+    assert_int_equal(o.frames[0], 60);
+    assert_int_equal(bench(&o, err, NULL), 0);
+    assert_false(o.latency);
     /* An unknown row is an error naming the valid ones (it used to run nothing). */
     assert_int_equal(bench(&o, err, "--rows", "nosuchrow", NULL), -1);
     assert_non_null(strstr(err, "unknown row 'nosuchrow'"));
