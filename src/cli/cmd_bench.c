@@ -365,6 +365,21 @@ static int build_vm_argv(struct bench_ctx *c, const struct bench_row *row, int v
     return n;
 }
 
+/* Whether a program is in PATH (an executable file). */
+static bool in_path(const char *prog)
+{
+    const char *path = getenv("PATH");
+    char buf[512];
+    for (const char *p = path ? path : "/usr/bin:/bin"; *p;) {
+        size_t n = strcspn(p, ":");
+        snprintf(buf, sizeof(buf), "%.*s/%s", (int)n, p, prog);
+        if (n && access(buf, X_OK) == 0)
+            return true;
+        p += n + (p[n] == ':');
+    }
+    return false;
+}
+
 static void set_note(struct bench_result *r, const char *fmt, const char *detail)
 {
     snprintf(r->note, sizeof(r->note), fmt, detail);
@@ -405,6 +420,10 @@ static void run_one(struct bench_ctx *c, const struct bench_row *row, unsigned f
     }
     if (row->nic == BENCH_VIRTIO && !c->kvm) {
         set_note(r, "not run: %s", "/dev/kvm missing (QEMU's vhost-user with MSI-X needs KVM)");
+        return;
+    }
+    if (row->link == BENCH_VHOST_DPDK && !in_path("dpdk-testpmd")) {
+        set_note(r, "not run: %s", "dpdk-testpmd not installed (scripts/deps.sh: dpdk)");
         return;
     }
     if (row->link == BENCH_TAP && !c->ns_ready) {
