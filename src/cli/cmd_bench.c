@@ -275,6 +275,7 @@ static int build_vm_argv(struct bench_ctx *c, const struct bench_row *row, int v
                          char store[][256], char **argv)
 {
     int n = 0;
+    bool vhost_user = b && (b->link == BENCH_VHOST_VPIO || b->link == BENCH_VHOST_DPDK);
 #define ARG(...) (snprintf(store[n], 256, __VA_ARGS__), argv[n] = store[n], n++)
     if (row->link == BENCH_TAP) {
         ARG("ip");
@@ -324,7 +325,7 @@ static int build_vm_argv(struct bench_ctx *c, const struct bench_row *row, int v
         }
         ARG("-m");
         ARG("64M");
-        if (b && b->link != BENCH_TAP) {
+        if (vhost_user) {
             /* vhost-user: the back-end maps guest memory, so it is shared */
             ARG("-object");
             ARG("memory-backend-memfd,id=mem,size=64M,share=on");
@@ -339,7 +340,7 @@ static int build_vm_argv(struct bench_ctx *c, const struct bench_row *row, int v
         ARG("%s", cmdline);
         ARG("-device");
         ARG("isa-debug-exit,iobase=0xf4,iosize=0x04");
-        if (row->nic == BENCH_VIRTIO && b && b->link != BENCH_TAP) {
+        if (vhost_user) {
             ARG("-chardev");
             ARG("socket,id=c0,path=%s", b->sock[vm]);
             ARG("-netdev");
