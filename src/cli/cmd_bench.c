@@ -546,6 +546,17 @@ static void run_one(struct bench_ctx *c, const struct bench_row *row, unsigned f
         r->tx_pps = bench_kv_num(&tx, "pps", 0);
         r->drops = r->tx_pkts > r->rx_pkts ? r->tx_pkts - r->rx_pkts : 0;
         r->gbps = r->rx_pps * frame * 8 / 1e9;
+        /* The receiver's pps spans its first to last frame: when it got a
+         * few frames and then nothing, that figure is no rate at all. */
+        if (r->tx_pkts > 0 && r->rx_pkts * 100 < r->tx_pkts) {
+            snprintf(r->note, sizeof(r->note),
+                     "failed: receiver stalled: %.0f of %.0f frames arrived (see %s)", r->rx_pkts,
+                     r->tx_pkts, path[1]);
+            r->ran = false;
+            free(log[0]);
+            free(log[1]);
+            return;
+        }
     }
     struct bench_vm_stats st[2];
     bench_parse_vm_stats(log[0], &st[0]);
