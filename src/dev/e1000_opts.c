@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vpio/kvlist.h"
+
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 {
     if (err && errlen) {
@@ -28,21 +30,13 @@ int e1000_nic_opts_parse(const char *s, struct e1000_nic_opts *out, char *err, s
 {
     struct e1000_nic_opts o = {.mitigation = true, .csb = true, .csb_poll_us = 0};
     bool seen_mitigation = false, seen_csb = false, seen_poll = false;
-    for (const char *p = s && *s ? s : NULL; p;) {
-        const char *end = strchr(p, ',');
-        size_t len = end ? (size_t)(end - p) : strlen(p);
-        char opt[64];
-        if (len == 0)
-            return fail(err, errlen, "--nic: empty option");
-        if (len >= sizeof(opt))
-            return fail(err, errlen, "--nic: option too long");
-        memcpy(opt, p, len);
-        opt[len] = 0;
-        char *eq = strchr(opt, '=');
-        if (!eq)
-            return fail(err, errlen, "--nic: option '%s' needs a value (key=value)", opt);
-        *eq = 0;
-        const char *val = eq + 1;
+    const char *p = s, *why;
+    struct vpio_kv kv;
+    int got;
+    while ((got = vpio_kv_next(&p, &kv, &why)) != 0) {
+        if (got < 0)
+            return vpio_kv_fail("--nic", &kv, why, err, errlen);
+        const char *opt = kv.key, *val = kv.val;
         if (!strcmp(opt, "mitigation")) {
             if (seen_mitigation)
                 return fail(err, errlen, "--nic: mitigation given twice");
@@ -72,7 +66,6 @@ int e1000_nic_opts_parse(const char *s, struct e1000_nic_opts *out, char *err, s
             return fail(err, errlen,
                         "--nic: unknown option '%s' (mac, mitigation, csb, csb_poll_us)", opt);
         }
-        p = end ? end + 1 : NULL;
     }
     *out = o;
     return 0;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "net/backend.h"
+#include "vpio/kvlist.h"
 #include "vpio/mac.h"
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
@@ -119,23 +120,15 @@ int net_nic_spec_parse(const char *s, struct net_nic_spec *out, char *err, size_
         return -1;
 
     /* options */
-    const char *p = comma;
-    while (p && *p == ',') {
-        p++;
-        const char *end = strchr(p, ',');
-        size_t len = end ? (size_t)(end - p) : strlen(p);
-        char opt[64];
-        if (len == 0)
-            return fail(err, errlen, "--nic: empty option");
-        if (len >= sizeof(opt))
-            return fail(err, errlen, "--nic: option too long");
-        memcpy(opt, p, len);
-        opt[len] = 0;
-        char *eq = strchr(opt, '=');
-        if (!eq)
-            return fail(err, errlen, "--nic: option '%s' needs a value (key=value)", opt);
-        *eq = 0;
-        const char *val = eq + 1;
+    const char *p = comma ? comma + 1 : NULL, *why;
+    if (comma && !comma[1])
+        return fail(err, errlen, "--nic: empty option");
+    struct vpio_kv kv;
+    int got;
+    while ((got = vpio_kv_next(&p, &kv, &why)) != 0) {
+        if (got < 0)
+            return vpio_kv_fail("--nic", &kv, why, err, errlen);
+        const char *opt = kv.key, *val = kv.val;
         if (!strcmp(opt, "mac")) {
             if (sp.has_mac)
                 return fail(err, errlen, "--nic: mac given twice");
@@ -152,7 +145,6 @@ int net_nic_spec_parse(const char *s, struct net_nic_spec *out, char *err, size_
             if (n < 0 || (size_t)n >= sizeof(sp.dev_opts) - used)
                 return fail(err, errlen, "--nic: device options too long");
         }
-        p = end;
     }
     *out = sp;
     return 0;

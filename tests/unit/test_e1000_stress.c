@@ -4,7 +4,7 @@
  *     sends a little) and, at random, register writes: CTRL.RST (then a new
  *     set-up), the CSB on and off (edge interrupts or not), RCTL.EN off and
  *     on, ITR/RDTR/RADV/IMS/IMC, ICR reads, TDT kicks;
- *   - the VMM's I/O thread (src/vmm/io_thread.c) running the model's timers;
+ *   - the VMM's I/O thread (src/devif/io_thread.c) running the model's timers;
  *   - the switch backend's receive thread (net_start_rx -> e1000_rx_arrived);
  *   - the CSB I/O thread (e1000_csb_thread_start);
  *   - a peer port on the same switch sending broadcast frames (some longer
