@@ -5,6 +5,7 @@
  * sender run for the duration, collect both RESULT lines (and vpio's
  * --stats), compute packets/s received, Gbit/s, exits and interrupts per
  * packet, and ratios to the baseline row and to the best QEMU row. */
+#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -250,6 +251,24 @@ static int start_backend(struct bench_ctx *c, const struct bench_row *row, const
     return 0;
 }
 
+/* testpmd leaves its runtime files in /var/run/dpdk/PREFIX: remove ours. */
+static void remove_dpdk_runtime_dir(void)
+{
+    char dir[64], path[400];
+    snprintf(dir, sizeof(dir), "/var/run/dpdk/vb%d", (int)getpid());
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+            snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+            unlink(path);
+        }
+    closedir(d);
+    rmdir(dir);
+}
+
 static void stop_backend(struct bench_backend *b)
 {
     for (int i = 0; i < b->nproc; i++) {
@@ -258,6 +277,8 @@ static void stop_backend(struct bench_backend *b)
             kill(b->proc[i].pid, SIGINT); /* testpmd's way out */
         bench_proc_wait(&b->proc[i], vpio_now_ns() + 5000000000ull);
     }
+    if (b->link == BENCH_VHOST_DPDK && b->nproc)
+        remove_dpdk_runtime_dir();
     b->nproc = 0;
     for (int vm = 0; vm < 2; vm++)
         if (b->sock[vm][0])
