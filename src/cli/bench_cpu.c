@@ -28,7 +28,8 @@ static int read_line(const char *path, char *buf, size_t len)
     return 0;
 }
 
-static int thread_index(struct bench_cpu *c, int vm, pid_t tid, const char *pid_dir)
+static int thread_index(struct bench_cpu *c, int vm, pid_t tid, const char *pid_dir,
+                        const char *prefix)
 {
     for (int i = 0; i < c->nthreads; i++)
         if (c->th[i].tid == tid)
@@ -38,8 +39,10 @@ static int thread_index(struct bench_cpu *c, int vm, pid_t tid, const char *pid_
     struct bench_cpu_thread *t = &c->th[c->nthreads];
     char path[320];
     snprintf(path, sizeof(path), "%s/%d/comm", pid_dir, (int)tid);
-    if (read_line(path, t->name, sizeof(t->name)) < 0)
-        snprintf(t->name, sizeof(t->name), "?");
+    char comm[16];
+    if (read_line(path, comm, sizeof(comm)) < 0)
+        snprintf(comm, sizeof(comm), "?");
+    snprintf(t->name, sizeof(t->name), "%s%s", prefix ? prefix : "", comm);
     t->vm = vm;
     t->tid = tid;
     return c->nthreads++;
@@ -47,15 +50,22 @@ static int thread_index(struct bench_cpu *c, int vm, pid_t tid, const char *pid_
 
 void bench_cpu_sample(struct bench_cpu *c, const pid_t pid[2])
 {
+    const struct bench_cpu_proc procs[2] = {{pid[0], 0, NULL}, {pid[1], 1, NULL}};
+    bench_cpu_sample_procs(c, procs, 2);
+}
+
+void bench_cpu_sample_procs(struct bench_cpu *c, const struct bench_cpu_proc *procs, int n)
+{
     if (c->nsamples == BENCH_CPU_SAMPLES)
         return;
     int s = c->nsamples;
     memset(c->run_ns[s], 0, sizeof(c->run_ns[s]));
-    for (int vm = 0; vm < 2; vm++) {
-        if (pid[vm] <= 0)
+    for (int k = 0; k < n; k++) {
+        int vm = procs[k].vm;
+        if (procs[k].pid <= 0)
             continue;
         char dir[64];
-        snprintf(dir, sizeof(dir), "/proc/%d/task", (int)pid[vm]);
+        snprintf(dir, sizeof(dir), "/proc/%d/task", (int)procs[k].pid);
         DIR *d = opendir(dir);
         if (!d)
             continue;
@@ -68,7 +78,7 @@ void bench_cpu_sample(struct bench_cpu *c, const pid_t pid[2])
             snprintf(path, sizeof(path), "%s/%d/schedstat", dir, (int)tid);
             if (read_line(path, line, sizeof(line)) < 0)
                 continue;
-            int i = thread_index(c, vm, tid, dir);
+            int i = thread_index(c, vm, tid, dir, procs[k].prefix);
             if (i >= 0)
                 c->run_ns[s][i] = bench_cpu_parse_schedstat(line) + 1; /* 0 = not seen */
         }

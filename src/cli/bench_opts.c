@@ -97,7 +97,8 @@ static const char bench_intro[] =
     "packets/s received, Gbit/s, VM exits and interrupts per packet on each side,\n"
     "and ratios to the baseline row and to QEMU's e1000 (same guest, same apps).\n"
     "Rows: baseline (classic driver, no moderation, tap + Linux bridge),\n"
-    "+moderation, +send-combining, +switch, +csb, ring API rows, QEMU peer rows.";
+    "+moderation, +send-combining, +switch, +csb, ring API rows, QEMU peer rows\n"
+    "(e1000, and virtio-net on vpio's vhost-user ports, on DPDK testpmd, over tap).";
 
 static const char bench_epilog[] =
     "By default the sender runs on CPU 0 and the receiver on CPU 1, each VM with all\n"
@@ -105,7 +106,10 @@ static const char bench_epilog[] =
     "\n"
     "Needs root (network namespace, taps) and /dev/kvm for the vpio rows and for\n"
     "QEMU with KVM; without /dev/kvm the vpio rows are reported as not run and\n"
-    "QEMU runs under TCG (platform qemu-tcg: not comparable with KVM figures).\n";
+    "QEMU runs under TCG (platform qemu-tcg: not comparable with KVM figures).\n"
+    "The virtio-net rows need KVM; a `vpio vhost-user` per VM runs on its VM's CPU\n"
+    "(its threads listed as vu:...); the +dpdk rows need dpdk-testpmd, whose\n"
+    "forwarding lcore polls CPU 1 (listed under shared back-end).\n";
 
 int bench_parse_opts(int argc, char **argv, struct bench_opts *o, char *err, size_t errlen)
 {

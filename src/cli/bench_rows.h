@@ -8,7 +8,15 @@
 
 enum bench_platform { BENCH_VPIO, BENCH_QEMU };
 enum bench_api { BENCH_SOCKET, BENCH_RING };
-enum bench_link { BENCH_TAP, BENCH_SWITCH };
+/* What carries the frames between the two VMs (the "backend" in JSON). */
+enum bench_link {
+    BENCH_TAP,        /* tap + Linux bridge in a namespace */
+    BENCH_SWITCH,     /* the vpio switch (QEMU's e1000 via `vpio qemu-port`) */
+    BENCH_VHOST_VPIO, /* vhost-user ports of the vpio switch (`vpio vhost-user`) */
+    BENCH_VHOST_DPDK, /* DPDK testpmd forwarding between two vhost-user ports */
+    BENCH_VHOST_NET,  /* tap with the kernel's vhost-net data path */
+};
+enum bench_nic { BENCH_E1000, BENCH_VIRTIO };
 
 struct bench_row {
     const char *config; /* "baseline", "+moderation", ... */
@@ -19,6 +27,7 @@ struct bench_row {
     bool mitigation;    /* interrupt moderation: the device emulates it (mitigation=on)
                            and the guest driver programs it (BENCH_MODERATION) */
     bool baseline;      /* the row ratios are taken against */
+    enum bench_nic nic; /* the guest's NIC (QEMU rows: the device model) */
 };
 
 extern const struct bench_row bench_rows[];
@@ -36,7 +45,13 @@ int bench_guest_cmdline(const struct bench_row *row, bool sender, unsigned frame
 int bench_guest_rr_cmdline(const struct bench_row *row, bool client, unsigned frame, double seconds,
                            char *buf, size_t len);
 
+/* Why a row cannot run on this host ("not run: ..." note), or NULL.
+ * have_vhost_net: /dev/vhost-net exists. */
+const char *bench_row_unavailable(const struct bench_row *row, bool have_vhost_net);
+
 const char *bench_platform_name(enum bench_platform p);
+const char *bench_nic_name(enum bench_nic n);
+const char *bench_backend_name(enum bench_link l);
 const char *bench_api_name(enum bench_api a);
 
 #endif

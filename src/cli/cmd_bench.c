@@ -5,7 +5,9 @@
  * sender run for the duration, collect both RESULT lines (and vpio's
  * --stats), compute packets/s received, Gbit/s, exits and interrupts per
  * packet, and ratios to the baseline row and to the best QEMU row. */
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +37,8 @@ struct bench_result {
     double tx_exits_per_pkt, rx_exits_per_pkt, tx_irqs_per_pkt, rx_irqs_per_pkt;
     const char *exit_source; /* "vmm" (vpio counted) or "guest" (guest's register count) */
     double ratio_baseline, ratio_qemu;
+    double ratio_virtio;   /* against the best virtio-net row, same API and frame */
+    char backend_note[96]; /* where a shared back-end (testpmd) ran */
     /* --latency rows: rx_pps is round trips/s, rx_pkts the round trips,
      * tx_pkts the requests sent, the per-packet figures per round trip */
     double rtt_p50_us, rtt_p99_us, rtt_p999_us, rtt_min_us, rtt_max_us, rr_lost;
@@ -48,7 +52,8 @@ struct bench_result {
 
 #define CPU_WINDOW_MAX_NS 2000000000ull /* the busiest 2 s of a row (half a short row) */
 #define CPU_SAMPLE_NS 250000000ull
-#define CPU_MIN_PCT 1.0 /* threads below: not listed */
+#define CPU_MIN_PCT 1.0   /* threads below: not listed */
+#define BENCH_CPU_EXTRA 2 /* back-end processes sampled with the VMs */
 
 /* Samples the VMs' threads until the sender exits (or the deadline), keeps
  * the busiest window in r. */
@@ -58,18 +63,23 @@ static unsigned long long cpu_window_ns(double duration)
     return half < CPU_WINDOW_MAX_NS ? half : CPU_WINDOW_MAX_NS;
 }
 
-static void sample_cpu(struct bench_proc proc[2], unsigned long long deadline,
-                       unsigned long long window_ns, struct bench_result *r)
+static void sample_cpu(struct bench_proc proc[2], const struct bench_cpu_proc *extra, int nextra,
+                       unsigned long long deadline, unsigned long long window_ns,
+                       struct bench_result *r)
 {
     static struct bench_cpu cpu; /* large; bench runs one row at a time */
     memset(&cpu, 0, sizeof(cpu));
-    pid_t pids[2] = {proc[0].pid, proc[1].pid};
+    struct bench_cpu_proc procs[2 + BENCH_CPU_EXTRA] = {{proc[0].pid, 0, NULL},
+                                                        {proc[1].pid, 1, NULL}};
+    for (int i = 0; i < nextra && i < BENCH_CPU_EXTRA; i++)
+        procs[2 + i] = extra[i];
+    int nprocs = 2 + (nextra < BENCH_CPU_EXTRA ? nextra : BENCH_CPU_EXTRA);
     while (!bench_proc_exited(&proc[0], vpio_now_ns() + CPU_SAMPLE_NS) && vpio_now_ns() < deadline)
-        bench_cpu_sample(&cpu, pids);
+        bench_cpu_sample_procs(&cpu, procs, nprocs);
     double pct[BENCH_CPU_THREADS];
     if (!bench_cpu_busiest(&cpu, window_ns, pct))
         return;
-    for (int vm = 0; vm < 2; vm++)
+    for (int vm = 0; vm < 3; vm++)
         for (int i = 0; i < cpu.nthreads; i++) {
             if (cpu.th[i].vm != vm || pct[i] < CPU_MIN_PCT)
                 continue;
@@ -83,6 +93,7 @@ static void sample_cpu(struct bench_proc proc[2], unsigned long long deadline,
 struct bench_ctx {
     struct bench_opts o;
     bool kvm;
+    bool vhost_net; /* /dev/vhost-net exists */
     struct bench_netns ns;
     bool ns_ready;
     char ns_err[200];
@@ -136,6 +147,144 @@ static int start_relay(struct bench_ctx *c, int vm, double seconds, struct bench
     return -1;
 }
 
+/* The vhost-user back-end of a virtio-net row: one `vpio vhost-user` per VM
+ * (pinned with its VM, its CPU counted as the VM's), or one testpmd
+ * forwarding between both sockets. QEMU connects to sock[vm]. */
+struct bench_backend {
+    enum bench_link link;
+    struct bench_proc proc[2];
+    int nproc;
+    char sock[2][108];
+    char log[2][256];
+};
+
+#define TESTPMD_MAIN_CPU 0
+#define TESTPMD_FWD_CPU 1 /* the forwarding lcore: polls this CPU at 100 % */
+
+static bool wait_output(struct bench_proc *p, const char *what, int tries)
+{
+    for (int i = 0; i < tries; i++) {
+        char *out = bench_proc_output(p);
+        bool up = strstr(out, what) != NULL;
+        free(out);
+        if (up)
+            return true;
+        if (bench_proc_exited(p, vpio_now_ns() + 50000000ull))
+            return false;
+    }
+    return false;
+}
+
+static int start_backend(struct bench_ctx *c, const struct bench_row *row, const char *tag,
+                         struct bench_backend *b, char *err, size_t errlen)
+{
+    memset(b, 0, sizeof(*b));
+    b->link = row->link;
+    for (int vm = 0; vm < 2; vm++) {
+        snprintf(b->sock[vm], sizeof(b->sock[vm]), "/tmp/vpio-bench-%d-vu%d.sock", (int)getpid(),
+                 vm);
+        unlink(b->sock[vm]);
+    }
+    if (row->link == BENCH_VHOST_VPIO) {
+        for (int vm = 0; vm < 2; vm++) {
+            char port[128], cpu[8];
+            snprintf(port, sizeof(port), "%s:vm%d", c->switch_name, vm);
+            snprintf(cpu, sizeof(cpu), "%d", vm);
+            snprintf(b->log[vm], sizeof(b->log[vm]), "%s/%s-vhost-user%d.log", c->o.outdir, tag,
+                     vm);
+            char *argv[] = {"taskset", "-c", cpu,  (char *)c->o.vpio, "vhost-user",
+                            "-i",      port, "-s", b->sock[vm],       NULL};
+            char *const *av = c->o.pin ? argv : argv + 3;
+            if (bench_proc_start(&b->proc[vm], av, b->log[vm]) < 0 ||
+                (b->nproc = vm + 1, !wait_output(&b->proc[vm], "listening", 200))) {
+                snprintf(err, errlen, "vpio vhost-user did not start (see %s)", b->log[vm]);
+                return -1;
+            }
+        }
+        return 0;
+    }
+    if (row->link == BENCH_VHOST_DPDK) {
+        char prefix[64], vdev[2][160], lcores[16];
+        snprintf(prefix, sizeof(prefix), "--file-prefix=vb%d", (int)getpid());
+        snprintf(lcores, sizeof(lcores), "%d,%d", TESTPMD_MAIN_CPU, TESTPMD_FWD_CPU);
+        for (int vm = 0; vm < 2; vm++)
+            snprintf(vdev[vm], sizeof(vdev[vm]), "net_vhost%d,iface=%s", vm, b->sock[vm]);
+        snprintf(b->log[0], sizeof(b->log[0]), "%s/%s-testpmd.log", c->o.outdir, tag);
+        /* --stats-period: testpmd runs until SIGINT instead of reading stdin */
+        char *argv[] = {"dpdk-testpmd",
+                        "--no-huge",
+                        "-m",
+                        "512",
+                        "--no-pci",
+                        prefix,
+                        "-l",
+                        lcores,
+                        "--vdev",
+                        vdev[0],
+                        "--vdev",
+                        vdev[1],
+                        "--",
+                        "--forward-mode=io",
+                        "--auto-start",
+                        "--nb-cores=1",
+                        "--total-num-mbufs=8192",
+                        "--stats-period",
+                        "1",
+                        NULL};
+        if (bench_proc_start(&b->proc[0], argv, b->log[0]) < 0) {
+            snprintf(err, errlen, "cannot start dpdk-testpmd: %s", strerror(errno));
+            return -1;
+        }
+        b->nproc = 1;
+        for (int i = 0; i < 200; i++) {
+            struct stat st;
+            if (stat(b->sock[0], &st) == 0 && stat(b->sock[1], &st) == 0) {
+                usleep(1000000); /* it forwards once it made both sockets */
+                return 0;
+            }
+            if (bench_proc_exited(&b->proc[0], vpio_now_ns() + 50000000ull))
+                break;
+        }
+        snprintf(err, errlen, "dpdk-testpmd made no vhost-user sockets (see %s)", b->log[0]);
+        return -1;
+    }
+    return 0;
+}
+
+/* testpmd leaves its runtime files in /var/run/dpdk/PREFIX: remove ours. */
+static void remove_dpdk_runtime_dir(void)
+{
+    char dir[64], path[400];
+    snprintf(dir, sizeof(dir), "/var/run/dpdk/vb%d", (int)getpid());
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+            snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+            unlink(path);
+        }
+    closedir(d);
+    rmdir(dir);
+}
+
+static void stop_backend(struct bench_backend *b)
+{
+    for (int i = 0; i < b->nproc; i++) {
+        if (b->link == BENCH_VHOST_DPDK && b->proc[i].pid > 0 &&
+            !bench_proc_exited(&b->proc[i], vpio_now_ns()))
+            kill(b->proc[i].pid, SIGINT); /* testpmd's way out */
+        bench_proc_wait(&b->proc[i], vpio_now_ns() + 5000000000ull);
+    }
+    if (b->link == BENCH_VHOST_DPDK && b->nproc)
+        remove_dpdk_runtime_dir();
+    b->nproc = 0;
+    for (int vm = 0; vm < 2; vm++)
+        if (b->sock[vm][0])
+            unlink(b->sock[vm]);
+}
+
 static const char *mac_for(int vm)
 {
     return vm == 0 ? "52:54:00:18:00:01" : "52:54:00:18:00:02";
@@ -143,9 +292,11 @@ static const char *mac_for(int vm)
 
 /* Builds the argv of one VM (vm 0 = sender, 1 = receiver) into args. */
 static int build_vm_argv(struct bench_ctx *c, const struct bench_row *row, int vm,
-                         const char *cmdline, double seconds, char store[][256], char **argv)
+                         const char *cmdline, double seconds, const struct bench_backend *b,
+                         char store[][256], char **argv)
 {
     int n = 0;
+    bool vhost_user = b && (b->link == BENCH_VHOST_VPIO || b->link == BENCH_VHOST_DPDK);
 #define ARG(...) (snprintf(store[n], 256, __VA_ARGS__), argv[n] = store[n], n++)
     if (row->link == BENCH_TAP) {
         ARG("ip");
@@ -195,6 +346,13 @@ static int build_vm_argv(struct bench_ctx *c, const struct bench_row *row, int v
         }
         ARG("-m");
         ARG("64M");
+        if (vhost_user) {
+            /* vhost-user: the back-end maps guest memory, so it is shared */
+            ARG("-object");
+            ARG("memory-backend-memfd,id=mem,size=64M,share=on");
+            ARG("-machine");
+            ARG("memory-backend=mem");
+        }
         ARG("-nographic");
         ARG("-no-reboot");
         ARG("-kernel");
@@ -203,17 +361,45 @@ static int build_vm_argv(struct bench_ctx *c, const struct bench_row *row, int v
         ARG("%s", cmdline);
         ARG("-device");
         ARG("isa-debug-exit,iobase=0xf4,iosize=0x04");
-        ARG("-netdev");
-        if (row->link == BENCH_TAP)
-            ARG("tap,id=n0,ifname=%s,script=no,downscript=no,vhost=off", c->ns.tap[vm]);
-        else
-            ARG("socket,id=n0,connect=127.0.0.1:%d", qemu_port_tcp(vm));
+        if (vhost_user) {
+            ARG("-chardev");
+            ARG("socket,id=c0,path=%s", b->sock[vm]);
+            ARG("-netdev");
+            ARG("vhost-user,id=n0,chardev=c0");
+        } else {
+            ARG("-netdev");
+            if (row->link == BENCH_TAP || row->link == BENCH_VHOST_NET)
+                ARG("tap,id=n0,ifname=%s,script=no,downscript=no,vhost=%s", c->ns.tap[vm],
+                    row->link == BENCH_VHOST_NET ? "on" : "off");
+            else
+                ARG("socket,id=n0,connect=127.0.0.1:%d", qemu_port_tcp(vm));
+        }
         ARG("-device");
-        ARG("e1000,netdev=n0,mac=%s,mitigation=%s", mac_for(vm), row->mitigation ? "on" : "off");
+        if (row->nic == BENCH_VIRTIO)
+            /* romfile=: no iPXE option ROM, it only slows the boot */
+            ARG("virtio-net-pci,netdev=n0,mac=%s,romfile=", mac_for(vm));
+        else
+            ARG("e1000,netdev=n0,mac=%s,mitigation=%s", mac_for(vm),
+                row->mitigation ? "on" : "off");
     }
 #undef ARG
     argv[n] = NULL;
     return n;
+}
+
+/* Whether a program is in PATH (an executable file). */
+static bool in_path(const char *prog)
+{
+    const char *path = getenv("PATH");
+    char buf[512];
+    for (const char *p = path ? path : "/usr/bin:/bin"; *p;) {
+        size_t n = strcspn(p, ":");
+        snprintf(buf, sizeof(buf), "%.*s/%s", (int)n, p, prog);
+        if (n && access(buf, X_OK) == 0)
+            return true;
+        p += n + (p[n] == ':');
+    }
+    return false;
 }
 
 static void set_note(struct bench_result *r, const char *fmt, const char *detail)
@@ -247,6 +433,19 @@ static void run_one(struct bench_ctx *c, const struct bench_row *row, unsigned f
                                                     : bench_platform_name(row->platform));
     if (row->platform == BENCH_VPIO && !c->kvm) {
         set_note(r, "not run: %s", "/dev/kvm missing (vpio needs KVM)");
+        return;
+    }
+    const char *why_not = bench_row_unavailable(row, c->vhost_net);
+    if (why_not) {
+        set_note(r, "not run: %s", why_not);
+        return;
+    }
+    if (row->nic == BENCH_VIRTIO && !c->kvm) {
+        set_note(r, "not run: %s", "/dev/kvm missing (QEMU's vhost-user with MSI-X needs KVM)");
+        return;
+    }
+    if (row->link == BENCH_VHOST_DPDK && !in_path("dpdk-testpmd")) {
+        set_note(r, "not run: %s", "dpdk-testpmd not installed (scripts/deps.sh: dpdk)");
         return;
     }
     if (row->link == BENCH_TAP && !c->ns_ready) {
@@ -288,8 +487,16 @@ static void run_one(struct bench_ctx *c, const struct bench_row *row, unsigned f
             return;
         }
     }
+    struct bench_backend be = {0};
+    char tag[160], err[400];
+    snprintf(tag, sizeof(tag), "%s-%s-%u", r->platform, row->config, frame);
+    if (start_backend(c, row, tag, &be, err, sizeof(err)) < 0) {
+        snprintf(r->note, sizeof(r->note), "failed: %s", err);
+        stop_backend(&be);
+        return;
+    }
     for (int vm = 1; vm >= 0; vm--) {
-        build_vm_argv(c, row, vm, cmd[vm], c->o.duration, store[vm], argv[vm]);
+        build_vm_argv(c, row, vm, cmd[vm], c->o.duration, &be, store[vm], argv[vm]);
         snprintf(path[vm], sizeof(path[vm]), "%s/%s-%s-%u-%s.log", c->o.outdir, r->platform,
                  row->config, frame, vm == 0 ? "tx" : "rx");
         if (bench_proc_start(&proc[vm], argv[vm], path[vm]) < 0) {
@@ -298,6 +505,7 @@ static void run_one(struct bench_ctx *c, const struct bench_row *row, unsigned f
                 bench_proc_wait(&proc[1], 0);
             bench_proc_wait(&relay[0], 0);
             bench_proc_wait(&relay[1], 0);
+            stop_backend(&be);
             return;
         }
         if (vm == 1)
@@ -307,9 +515,21 @@ static void run_one(struct bench_ctx *c, const struct bench_row *row, unsigned f
     double slack = c->kvm ? 15 : 60;
     unsigned long long deadline =
         vpio_now_ns() + (unsigned long long)((c->o.duration + slack) * 1e9);
-    sample_cpu(proc, deadline, cpu_window_ns(c->o.duration), r);
+    struct bench_cpu_proc extra[BENCH_CPU_EXTRA];
+    int nextra = 0;
+    if (be.link == BENCH_VHOST_VPIO)
+        for (int vm = 0; vm < be.nproc; vm++)
+            extra[nextra++] = (struct bench_cpu_proc){be.proc[vm].pid, vm, "vu:"};
+    else if (be.link == BENCH_VHOST_DPDK && be.nproc) {
+        extra[nextra++] = (struct bench_cpu_proc){be.proc[0].pid, 2, NULL};
+        snprintf(r->backend_note, sizeof(r->backend_note),
+                 "; testpmd forwarding lcore on CPU %d (main lcore CPU %d)", TESTPMD_FWD_CPU,
+                 TESTPMD_MAIN_CPU);
+    }
+    sample_cpu(proc, extra, nextra, deadline, cpu_window_ns(c->o.duration), r);
     bench_proc_wait(&proc[0], deadline);
     bench_proc_wait(&proc[1], deadline + 5000000000ull);
+    stop_backend(&be);
     /* The relays end when their QEMU disconnects; end them anyway. */
     bench_proc_wait(&relay[0], vpio_now_ns() + 2000000000ull);
     bench_proc_wait(&relay[1], vpio_now_ns() + 2000000000ull);
@@ -347,6 +567,17 @@ static void run_one(struct bench_ctx *c, const struct bench_row *row, unsigned f
         r->tx_pps = bench_kv_num(&tx, "pps", 0);
         r->drops = r->tx_pkts > r->rx_pkts ? r->tx_pkts - r->rx_pkts : 0;
         r->gbps = r->rx_pps * frame * 8 / 1e9;
+        /* The receiver's pps spans its first to last frame: when it got a
+         * few frames and then nothing, that figure is no rate at all. */
+        if (r->tx_pkts > 0 && r->rx_pkts * 100 < r->tx_pkts) {
+            snprintf(r->note, sizeof(r->note),
+                     "failed: receiver stalled: %.0f of %.0f frames arrived (see %s)", r->rx_pkts,
+                     r->tx_pkts, path[1]);
+            r->ran = false;
+            free(log[0]);
+            free(log[1]);
+            return;
+        }
     }
     struct bench_vm_stats st[2];
     bench_parse_vm_stats(log[0], &st[0]);
@@ -379,16 +610,20 @@ static void compute_ratios(struct bench_ctx *c)
 {
     for (int i = 0; i < c->nresults; i++) {
         struct bench_result *r = &c->results[i];
-        double base = 0, qemu = 0;
+        double base = 0, qemu = 0, virtio = 0;
         for (int j = 0; j < c->nresults; j++) {
             struct bench_result *o = &c->results[j];
             if (!o->ran || o->frame != r->frame)
                 continue;
             if (o->row->baseline)
                 base = o->rx_pps;
-            if (o->row->platform == BENCH_QEMU && o->row->api == BENCH_SOCKET && o->rx_pps > qemu)
+            if (o->row->platform == BENCH_QEMU && o->row->nic == BENCH_E1000 &&
+                o->row->api == BENCH_SOCKET && o->rx_pps > qemu)
                 qemu = o->rx_pps;
+            if (o->row->nic == BENCH_VIRTIO && o->row->api == r->row->api && o->rx_pps > virtio)
+                virtio = o->rx_pps;
         }
+        r->ratio_virtio = r->ran && virtio > 0 ? r->rx_pps / virtio : 0;
         r->ratio_baseline = r->ran && base > 0 ? r->rx_pps / base : 0;
         r->ratio_qemu = r->ran && qemu > 0 ? r->rx_pps / qemu : 0;
     }
@@ -409,14 +644,14 @@ static void print_latency_table(struct bench_ctx *c, FILE *f)
 {
     fprintf(f, "| config | platform | round trips/s | RTT p50 us | p99 us | p99.9 us | "
                "min/max us | exits/rt (client, server) | irqs/rt (client, server) | "
-               "vs baseline | vs qemu | note |\n");
-    fprintf(f,
-            "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n");
+               "vs baseline | vs qemu | vs best virtio | note |\n");
+    fprintf(f, "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
+               "| --- |\n");
     for (int i = 0; i < c->nresults; i++) {
         struct bench_result *r = &c->results[i];
         fprintf(f, "| %-19s | %-8s |", r->row->config, r->platform);
         if (!r->ran) {
-            fprintf(f, " – | – | – | – | – | – | – | – | – | %s |\n", r->note);
+            fprintf(f, " – | – | – | – | – | – | – | – | – | – | %s |\n", r->note);
             continue;
         }
         fprintf(f,
@@ -428,7 +663,8 @@ static void print_latency_table(struct bench_ctx *c, FILE *f)
                 r->tx_irqs_per_pkt, r->rx_irqs_per_pkt);
         print_ratio(f, r->ratio_baseline);
         print_ratio(f, r->ratio_qemu);
-        fprintf(f, " %.0f round trips, %.0f lost |\n", r->rx_pkts, r->rr_lost);
+        print_ratio(f, r->ratio_virtio);
+        fprintf(f, " %.0f round trips, %.0f lost%s |\n", r->rx_pkts, r->rr_lost, r->backend_note);
     }
     fprintf(f, "\nOne 60-byte UDP datagram in flight (udp-rr against echo); RTT percentiles "
                "from the client's histogram (within 3 %%); ratios are of round trips/s.\n"
@@ -443,14 +679,15 @@ static void print_table(struct bench_ctx *c, FILE *f)
         return;
     }
     fprintf(f, "| config | platform | api | frame | rx pps | Gbit/s | exits/pkt (tx, rx) | "
-               "irqs/pkt (tx, rx) | vs baseline | vs qemu | note |\n");
-    fprintf(f, "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n");
+               "irqs/pkt (tx, rx) | vs baseline | vs qemu | vs best virtio | note |\n");
+    fprintf(f, "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- "
+               "|\n");
     for (int i = 0; i < c->nresults; i++) {
         struct bench_result *r = &c->results[i];
         fprintf(f, "| %-19s | %-8s | %-6s | %4u |", r->row->config, r->platform,
                 bench_api_name(r->row->api), r->frame);
         if (!r->ran) {
-            fprintf(f, " – | – | – | – | – | – | %s |\n", r->note);
+            fprintf(f, " – | – | – | – | – | – | – | %s |\n", r->note);
             continue;
         }
         fprintf(f, " %10.0f | %6.3f | %.3f (%.3f, %.3f)%s | %.3f (%.3f, %.3f) |", r->rx_pps,
@@ -459,10 +696,13 @@ static void print_table(struct bench_ctx *c, FILE *f)
                 r->tx_irqs_per_pkt, r->rx_irqs_per_pkt);
         print_ratio(f, r->ratio_baseline);
         print_ratio(f, r->ratio_qemu);
-        fprintf(f, " tx %.0f pkts, rx %.0f, lost %.0f |\n", r->tx_pkts, r->rx_pkts, r->drops);
+        print_ratio(f, r->ratio_virtio);
+        fprintf(f, " tx %.0f pkts, rx %.0f, lost %.0f%s |\n", r->tx_pkts, r->rx_pkts, r->drops,
+                r->backend_note);
     }
     fprintf(f, "\nᵍ exits counted by the guest (its register accesses; each is a VM exit), "
-               "not by the VMM.\n");
+               "not by the VMM. vs best virtio: against the best virtio-net row of the same API "
+               "and frame size.\n");
     print_cpu_table(c, f);
 }
 
@@ -473,14 +713,14 @@ static void print_cpu_table(struct bench_ctx *c, FILE *f)
             "\nCPU use per thread, busiest %.1f s of each row (%% of one CPU; threads "
             "under %.0f%% not listed):\n\n",
             cpu_window_ns(c->o.duration) / 1e9, CPU_MIN_PCT);
-    fprintf(f, "| config | platform | frame | sender VM | receiver VM |\n");
-    fprintf(f, "| --- | --- | ---: | --- | --- |\n");
+    fprintf(f, "| config | platform | frame | sender VM | receiver VM | shared back-end |\n");
+    fprintf(f, "| --- | --- | ---: | --- | --- | --- |\n");
     for (int i = 0; i < c->nresults; i++) {
         struct bench_result *r = &c->results[i];
         if (!r->ran)
             continue;
         fprintf(f, "| %-19s | %-8s | %4u |", r->row->config, r->platform, r->frame);
-        for (int vm = 0; vm < 2; vm++) {
+        for (int vm = 0; vm < 3; vm++) {
             const char *sep = " ";
             for (int t = 0; t < r->nthreads; t++)
                 if (r->cpu[t].vm == vm) {
@@ -498,17 +738,19 @@ static void write_csv(struct bench_ctx *c, FILE *f)
     fprintf(f, "config,platform,api,frame,pps,gbps,exits_per_pkt,irqs_per_pkt,tx_exits_per_pkt,"
                "rx_exits_per_pkt,tx_irqs_per_pkt,rx_irqs_per_pkt,tx_pkts,rx_pkts,"
                "ratio_baseline,ratio_qemu,exit_source,note,mode,rtt_p50_us,rtt_p99_us,"
-               "rtt_p999_us\n");
+               "rtt_p999_us,vmm,nic,backend,ratio_virtio\n");
     for (int i = 0; i < c->nresults; i++) {
         struct bench_result *r = &c->results[i];
         fprintf(f,
                 "%s,%s,%s,%u,%.0f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.0f,%.0f,%.3f,%.3f,%s,\"%s\","
-                "%s,%.1f,%.1f,%.1f\n",
+                "%s,%.1f,%.1f,%.1f,%s,%s,%s,%.3f\n",
                 r->row->config, r->platform, bench_api_name(r->row->api), r->frame, r->rx_pps,
                 r->gbps, r->exits_per_pkt, r->irqs_per_pkt, r->tx_exits_per_pkt,
                 r->rx_exits_per_pkt, r->tx_irqs_per_pkt, r->rx_irqs_per_pkt, r->tx_pkts, r->rx_pkts,
                 r->ratio_baseline, r->ratio_qemu, r->ran ? r->exit_source : "", r->note,
-                c->o.latency ? "latency" : "stream", r->rtt_p50_us, r->rtt_p99_us, r->rtt_p999_us);
+                c->o.latency ? "latency" : "stream", r->rtt_p50_us, r->rtt_p99_us, r->rtt_p999_us,
+                bench_platform_name(r->row->platform), bench_nic_name(r->row->nic),
+                bench_backend_name(r->row->link), r->ratio_virtio);
     }
 }
 
@@ -524,16 +766,22 @@ static void write_json(struct bench_ctx *c, FILE *f)
                 "\"tx_irqs_per_pkt\": %.4f, \"rx_irqs_per_pkt\": %.4f, \"tx_pkts\": %.0f, "
                 "\"rx_pkts\": %.0f, \"ratio_baseline\": %.3f, \"ratio_qemu\": %.3f, "
                 "\"exit_source\": \"%s\", \"note\": \"%s\", \"mode\": \"%s\", "
-                "\"rtt_p50_us\": %.1f, \"rtt_p99_us\": %.1f, \"rtt_p999_us\": %.1f, \"cpu\": [",
+                "\"rtt_p50_us\": %.1f, \"rtt_p99_us\": %.1f, \"rtt_p999_us\": %.1f, "
+                "\"vmm\": \"%s\", \"nic\": \"%s\", \"backend\": \"%s\", "
+                "\"ratio_virtio\": %.3f, \"cpu\": [",
                 r->row->config, r->platform, bench_api_name(r->row->api), r->frame,
                 r->ran ? "true" : "false", r->rx_pps, r->gbps, r->exits_per_pkt, r->irqs_per_pkt,
                 r->tx_exits_per_pkt, r->rx_exits_per_pkt, r->tx_irqs_per_pkt, r->rx_irqs_per_pkt,
                 r->tx_pkts, r->rx_pkts, r->ratio_baseline, r->ratio_qemu,
                 r->ran ? r->exit_source : "", r->note, c->o.latency ? "latency" : "stream",
-                r->rtt_p50_us, r->rtt_p99_us, r->rtt_p999_us);
+                r->rtt_p50_us, r->rtt_p99_us, r->rtt_p999_us, bench_platform_name(r->row->platform),
+                bench_nic_name(r->row->nic), bench_backend_name(r->row->link), r->ratio_virtio);
         for (int t = 0; t < r->nthreads; t++)
             fprintf(f, "%s{\"vm\": \"%s\", \"thread\": \"%s\", \"pct\": %.1f}", t ? ", " : "",
-                    r->cpu[t].vm ? "receiver" : "sender", r->cpu[t].name, r->cpu[t].pct);
+                    r->cpu[t].vm == 2   ? "backend"
+                    : r->cpu[t].vm == 1 ? "receiver"
+                                        : "sender",
+                    r->cpu[t].name, r->cpu[t].pct);
         fprintf(f, "]}%s\n", i + 1 < c->nresults ? "," : "");
     }
     fprintf(f, "]\n");
@@ -625,6 +873,7 @@ int cmd_bench(int argc, char **argv)
     }
     mkdir(c.o.outdir, 0755);
     c.kvm = access("/dev/kvm", R_OK | W_OK) == 0;
+    c.vhost_net = access("/dev/vhost-net", R_OK | W_OK) == 0;
     if (!c.kvm)
         fprintf(stderr, "vpio bench: *** /dev/kvm missing: vpio rows are NOT run; QEMU runs "
                         "under TCG (software emulation) ***\n");

@@ -11,6 +11,9 @@
 #include "cli/bench_result.h"
 #include "cli/bench_rows.h"
 #include "cli/bench_cpu.h"
+#include "cli/bench_opts.h"
+
+#include <unistd.h>
 
 static void parses_result_lines(void **state)
 {
@@ -104,6 +107,122 @@ static void request_response_command_lines(void **state)
     assert_int_equal(bench_guest_rr_cmdline(base, true, 60, 2, buf, 12), -1);
 }
 
+static const struct bench_row *row_named(const char *name)
+{
+    for (size_t i = 0; i < bench_row_count; i++)
+        if (strcmp(bench_rows[i].config, name) == 0)
+            return &bench_rows[i];
+    return NULL;
+}
+
+/* The virtio-net peer rows: QEMU's virtio-net on each back-end, both APIs,
+ * the guest told to use its virtio-net driver. */
+static void virtio_rows(void **state)
+{
+    static const struct {
+        const char *name;
+        enum bench_api api;
+        const char *backend;
+    } want[] = {
+        {"qemu-virtio", BENCH_SOCKET, "tap"},
+        {"qemu-virtio-ring", BENCH_RING, "tap"},
+        {"qemu-virtio+vpio", BENCH_SOCKET, "vhost-user-vpio"},
+        {"qemu-virtio-ring+vpio", BENCH_RING, "vhost-user-vpio"},
+        {"qemu-virtio+dpdk", BENCH_SOCKET, "vhost-user-dpdk"},
+        {"qemu-virtio-ring+dpdk", BENCH_RING, "vhost-user-dpdk"},
+        {"qemu-virtio+vhost-net", BENCH_SOCKET, "vhost-net"},
+        {"qemu-virtio-ring+vhost-net", BENCH_RING, "vhost-net"},
+    };
+    char buf[256];
+    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+        const struct bench_row *r = row_named(want[i].name);
+        assert_non_null(r);
+        assert_int_equal(r->platform, BENCH_QEMU);
+        assert_int_equal(r->nic, BENCH_VIRTIO);
+        assert_int_equal(r->api, want[i].api);
+        assert_false(r->mitigation); /* e1000 moderation does not apply */
+        assert_string_equal(bench_nic_name(r->nic), "virtio-net");
+        assert_string_equal(bench_backend_name(r->link), want[i].backend);
+        assert_int_equal(bench_guest_cmdline(r, true, 60, 2, "52:54:00:18:00:02", buf, sizeof(buf)),
+                         0);
+        assert_non_null(strstr(buf, " nic=virtio"));
+        assert_non_null(strstr(buf, r->api == BENCH_RING ? "pktgen tx " : "udp-send "));
+        assert_int_equal(bench_guest_cmdline(r, false, 1514, 2, "x", buf, sizeof(buf)), 0);
+        assert_non_null(strstr(buf, " nic=virtio"));
+        assert_int_equal(bench_guest_rr_cmdline(r, false, 60, 2, buf, sizeof(buf)), 0);
+        assert_non_null(strstr(buf, "echo ip=198.18.0.2 port=7 "));
+        assert_non_null(strstr(buf, " nic=virtio"));
+        /* nic=virtio does not fit: the whole line is refused, not cut */
+        size_t full = strlen(buf);
+        assert_int_equal(bench_guest_rr_cmdline(r, false, 60, 2, buf, full - 3), -1);
+    }
+    /* e1000 rows keep their command lines and names */
+    const struct bench_row *e = row_named("qemu-ring+switch");
+    assert_non_null(e);
+    assert_int_equal(e->nic, BENCH_E1000);
+    assert_string_equal(bench_nic_name(e->nic), "e1000");
+    assert_string_equal(bench_backend_name(e->link), "vpio-switch");
+    assert_string_equal(bench_backend_name(bench_rows[0].link), "tap");
+    assert_int_equal(bench_guest_cmdline(e, true, 60, 2, "x", buf, sizeof(buf)), 0);
+    assert_null(strstr(buf, "nic="));
+    for (size_t i = 0; i < bench_row_count; i++)
+        if (bench_rows[i].nic == BENCH_E1000) {
+            assert_null(bench_row_unavailable(&bench_rows[i], false));
+            assert_null(bench_row_unavailable(&bench_rows[i], true));
+        }
+}
+
+/* Rows that cannot run here say why (never a silent omission). */
+static void virtio_rows_not_run(void **state)
+{
+    const char *tap = bench_row_unavailable(row_named("qemu-virtio"), true);
+    assert_non_null(tap);
+    assert_non_null(strstr(tap, "tap+bridge"));
+    assert_non_null(strstr(tap, "docs/guest-virtio.md"));
+    assert_non_null(bench_row_unavailable(row_named("qemu-virtio-ring"), false));
+    assert_string_equal(bench_row_unavailable(row_named("qemu-virtio+vhost-net"), false),
+                        "no /dev/vhost-net");
+    assert_string_equal(bench_row_unavailable(row_named("qemu-virtio-ring+vhost-net"), false),
+                        "no /dev/vhost-net");
+    /* with /dev/vhost-net it is still a tap, with the same receive failure */
+    assert_string_equal(bench_row_unavailable(row_named("qemu-virtio+vhost-net"), true), tap);
+    assert_null(bench_row_unavailable(row_named("qemu-virtio+vpio"), false));
+    assert_null(bench_row_unavailable(row_named("qemu-virtio-ring+dpdk"), false));
+}
+
+/* --rows takes the new names and still refuses unknown ones. */
+static void rows_option_takes_virtio_names(void **state)
+{
+    struct bench_opts o;
+    char err[1024];
+    char *ok[] = {"bench", "--rows",
+                  "qemu-virtio+vpio,qemu-virtio-ring+vpio,qemu-virtio+dpdk,"
+                  "qemu-virtio-ring+dpdk,qemu-virtio,qemu-virtio+vhost-net,+csb",
+                  NULL};
+    assert_int_equal(bench_parse_opts(3, ok, &o, err, sizeof(err)), 0);
+    char *bad[] = {"bench", "--rows", "qemu-virtio+ovs", NULL};
+    assert_int_equal(bench_parse_opts(3, bad, &o, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "qemu-virtio+ovs"));
+    assert_non_null(strstr(err, "qemu-virtio-ring+dpdk")); /* listed among the rows */
+}
+
+/* A back-end process's threads are counted as part of the VM it serves,
+ * named with its prefix. */
+static void cpu_samples_backend_processes(void **state)
+{
+    static struct bench_cpu c;
+    memset(&c, 0, sizeof(c));
+    const struct bench_cpu_proc procs[] = {{getpid(), 1, "vu:"}, {-1, 0, NULL}};
+    bench_cpu_sample_procs(&c, procs, 2);
+    bench_cpu_sample_procs(&c, procs, 2);
+    assert_int_equal(c.nsamples, 2);
+    assert_true(c.nthreads >= 1);
+    assert_int_equal(c.th[0].vm, 1);
+    assert_int_equal(strncmp(c.th[0].name, "vu:", 3), 0);
+    assert_true(strlen(c.th[0].name) > 3); /* "vu:" + comm */
+    assert_true(c.run_ns[1][0] >= c.run_ns[0][0] && c.run_ns[0][0] > 0);
+}
+
 /* The busiest window of the samples: thread 0 busy only in the middle. */
 static void cpu_busiest_window(void **state)
 {
@@ -139,6 +258,10 @@ int main(void)
         cmocka_unit_test(rows_and_command_lines),
         cmocka_unit_test(request_response_command_lines),
         cmocka_unit_test(cpu_busiest_window),
+        cmocka_unit_test(virtio_rows),
+        cmocka_unit_test(virtio_rows_not_run),
+        cmocka_unit_test(rows_option_takes_virtio_names),
+        cmocka_unit_test(cpu_samples_backend_processes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
