@@ -12,6 +12,7 @@
 . "$(dirname "$0")/lib/lib.sh"
 . "$(dirname "$0")/lib/vhost_user_lib.sh"
 
+VQ_SIZE=1024 # virtio-user's largest queue (its default is 256)
 checks=(vhost-testpmd-tx vhost-testpmd-rx vhost-testpmd-kill vhost-testpmd-client)
 TESTPMD=$(command -v dpdk-testpmd)
 if [ -z "$TESTPMD" ]; then
@@ -76,10 +77,14 @@ echo "testpmd TX=$tp_tx vhost tx=$vtx drops=$vdrop pktgen rx=$prx_n drops=$prx_d
 if [ -z "$tp_tx" ] || [ "${tp_tx:-0}" -eq 0 ] || [ "${prx_n:-0}" -eq 0 ]; then
     fail "vhost-testpmd-tx: no traffic (testpmd TX=$tp_tx, pktgen rx=$prx_n)"
     tail -n 20 "$tmp/tp_tx.out"
-elif [ "$tp_tx" -ne $((vtx + vdrop)) ] || [ "$vtx" -ne "$prx_n" ] || [ "$vdrop" -ne "$prx_drop" ]; then
-    fail "vhost-testpmd-tx: counts do not add up (testpmd $tp_tx != vhost $vtx + $vdrop, or pktgen $prx_n/$prx_drop)"
+elif left=$((tp_tx - vtx - vdrop)); [ "$left" -lt 0 ] || [ "$left" -gt "$VQ_SIZE" ] ||
+    [ "$vtx" -ne "$prx_n" ] || [ "$vdrop" -ne "$prx_drop" ]; then
+    fail "vhost-testpmd-tx: counts do not add up (testpmd $tp_tx != vhost $vtx + $vdrop + at most $VQ_SIZE left in the virtqueue, or pktgen $prx_n/$prx_drop)"
 else
-    pass "vhost-testpmd-tx: testpmd sent $tp_tx = $vtx received by pktgen + $vdrop dropped (pktgen ring full, counted)"
+    # testpmd counts a frame when it enqueues it; what it enqueued after the
+    # port's last pass and then abandoned by closing the connection is never
+    # seen by the port (at most one ring: $left here)
+    pass "vhost-testpmd-tx: testpmd sent $tp_tx = $vtx received by pktgen + $vdrop dropped (pktgen ring full, counted) + $left left in its virtqueue at exit"
 fi
 
 # --- switch -> guest ------------------------------------------------------
