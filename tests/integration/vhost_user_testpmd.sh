@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # vpio vhost-user with DPDK's virtio-user driver as the front-end (no VM):
 # frames both ways between testpmd and `vpio pktgen` through the switch,
-# counts exact (sent = received + counted drops); testpmd killed mid-stream
+# counts exact (sent = received + counted drops; testpmd TX may also count
+# up to one virtqueue it enqueued and abandoned at exit); testpmd killed mid-stream
 # then a new one on the same socket (no fd or guest-RAM mapping left
 # behind); the port process killed and restarted with testpmd as the
 # socket server (virtio-user server=1, vpio --client) reconnecting.
