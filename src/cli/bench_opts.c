@@ -109,7 +109,10 @@ static const char bench_epilog[] =
     "QEMU runs under TCG (platform qemu-tcg: not comparable with KVM figures).\n"
     "The virtio-net rows need KVM; a `vpio vhost-user` per VM runs on its VM's CPU\n"
     "(its threads listed as vu:...); the +dpdk rows need dpdk-testpmd, whose\n"
-    "forwarding lcore polls CPU 1 (listed under shared back-end).\n";
+    "forwarding lcore polls CPU 1 (listed under shared back-end).\n"
+    "\n"
+    "Exit status: 1 if a vpio row failed, else 0; a peer row that failed (QEMU,\n"
+    "testpmd) is shown as failed in the table and counted in the last line.\n";
 
 int bench_parse_opts(int argc, char **argv, struct bench_opts *o, char *err, size_t errlen)
 {
