@@ -187,7 +187,7 @@ static int start_backend(struct bench_ctx *c, const struct bench_row *row, const
     }
     if (row->link == BENCH_VHOST_VPIO) {
         for (int vm = 0; vm < 2; vm++) {
-            char port[128], cpu[8];
+            char port[128], cpu[16];
             snprintf(port, sizeof(port), "%s:vm%d", c->switch_name, vm);
             snprintf(cpu, sizeof(cpu), "%d", vm);
             snprintf(b->log[vm], sizeof(b->log[vm]), "%s/%s-vhost-user%d.log", c->o.outdir, tag,
