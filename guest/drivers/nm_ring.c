@@ -8,21 +8,6 @@
 #define DESC_DD 0x01
 #define RXD_EOP 0x02
 
-/* a in [lo, hi] going forward around a ring of n */
-static bool in_range(u32 a, u32 lo, u32 hi, u32 n)
-{
-    return a < n && (a + n - lo) % n <= (hi + n - lo) % n;
-}
-
-static void ring_init(struct nm_ring *r, struct nm_slot *slots, u32 n, u32 pos)
-{
-    r->num_slots = n;
-    r->buf_size = E1000_BUF;
-    r->slot = slots;
-    r->head = r->cur = r->hwcur = pos;
-    r->syncs = 0;
-}
-
 void nm_open(struct nm_port *p, struct e1000 *nic)
 {
     p->nic = nic;
@@ -31,9 +16,9 @@ void nm_open(struct nm_port *p, struct e1000 *nic)
         p->txslot[i] = (struct nm_slot){(u8 *)(uintptr_t)nic->tx[i].addr, 0, 0};
     for (u32 i = 0; i < E1000_NRX; i++)
         p->rxslot[i] = (struct nm_slot){(u8 *)(uintptr_t)nic->rx[i].addr, 0, 0};
-    ring_init(&p->tx, p->txslot, E1000_NTX, nic->tx_tail);
+    nm_ring_init(&p->tx, p->txslot, E1000_NTX, nic->tx_tail, E1000_BUF);
     p->tx.tail = (nic->tx_clean + E1000_NTX - 1) % E1000_NTX;
-    ring_init(&p->rx, p->rxslot, E1000_NRX, nic->rx_next);
+    nm_ring_init(&p->rx, p->rxslot, E1000_NRX, nic->rx_next, E1000_BUF);
     p->rx.tail = nic->rx_next;
 }
 
@@ -45,7 +30,8 @@ int nm_txsync(struct nm_port *p)
     struct e1000 *nic = p->nic;
     const u32 n = E1000_NTX;
     u32 head = r->head;
-    if (!in_range(head, r->hwcur, r->tail, n) || !in_range(r->cur, head, r->tail, n))
+    if (!nm_ring_in_range(head, r->hwcur, r->tail, n) ||
+        !nm_ring_in_range(r->cur, head, r->tail, n))
         return -1;
     if (head != r->hwcur) {
         u64 bytes = 0, pkts = 0;
@@ -90,7 +76,8 @@ int nm_rxsync(struct nm_port *p)
     struct e1000 *nic = p->nic;
     const u32 n = E1000_NRX;
     u32 head = r->head;
-    if (!in_range(head, r->hwcur, r->tail, n) || !in_range(r->cur, head, r->tail, n))
+    if (!nm_ring_in_range(head, r->hwcur, r->tail, n) ||
+        !nm_ring_in_range(r->cur, head, r->tail, n))
         return -1;
     if (head != r->hwcur) { /* give the released slots back */
         for (u32 i = r->hwcur; i != head; i = nm_ring_next(r, i)) {
@@ -182,7 +169,7 @@ int nm_tx_wait(struct nm_port *p)
 
 int nm_rx_wait_any(struct nm_port *const *ports, unsigned n)
 {
-    struct e1000 *nics[NIC_MAX] = { 0 };
+    struct e1000 *nics[NIC_MAX] = {0};
     bool empty = true, any_vnet = false;
     if (n > NIC_MAX)
         return -1;

@@ -51,8 +51,8 @@ struct nm_ring {
 
 struct vnet;
 struct nm_port {
-    struct e1000 *nic;  /* the NIC: an e1000 ... */
-    struct vnet *vnet;  /* ... or a virtio-net (nm_open_vnet; nic is then NULL) */
+    struct e1000 *nic; /* the NIC: an e1000 ... */
+    struct vnet *vnet; /* ... or a virtio-net (nm_open_vnet; nic is then NULL) */
     struct nm_ring tx, rx;
     struct nm_slot txslot[E1000_NTX], rxslot[E1000_NRX];
 };
@@ -94,4 +94,22 @@ int nm_tx_wait(struct nm_port *p);
 /* The same over several ports (a forwarder): rxsync each; if all are empty,
  * sleep once (race free over all of them) and rxsync each again. */
 int nm_rx_wait_any(struct nm_port *const *ports, unsigned n);
+
+/* For the ring back-ends (nm_ring.c: e1000, nm_ring_virtio.c: virtio-net). */
+/* a in [lo, hi] going forward around a ring of n */
+static inline bool nm_ring_in_range(u32 a, u32 lo, u32 hi, u32 n)
+{
+    return a < n && (a + n - lo) % n <= (hi + n - lo) % n;
+}
+
+static inline void nm_ring_init(struct nm_ring *r, struct nm_slot *slots, u32 n, u32 pos,
+                                u32 buf_size)
+{
+    r->num_slots = n;
+    r->buf_size = buf_size;
+    r->slot = slots;
+    r->head = r->cur = r->hwcur = pos;
+    r->syncs = 0;
+}
+
 #endif

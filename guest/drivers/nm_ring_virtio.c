@@ -7,21 +7,6 @@
 #include "nm_ring_virtio.h"
 #include "io.h"
 
-/* a in [lo, hi] going forward around a ring of n */
-static bool in_range(u32 a, u32 lo, u32 hi, u32 n)
-{
-    return a < n && (a + n - lo) % n <= (hi + n - lo) % n;
-}
-
-static void ring_init(struct nm_ring *r, struct nm_slot *slots, u32 n, u32 pos)
-{
-    r->num_slots = n;
-    r->buf_size = VNET_BUF;
-    r->slot = slots;
-    r->head = r->cur = r->hwcur = pos;
-    r->syncs = 0;
-}
-
 void nm_open_vnet(struct nm_port *p, struct vnet *v)
 {
     p->nic = NULL;
@@ -30,9 +15,9 @@ void nm_open_vnet(struct nm_port *p, struct vnet *v)
         p->txslot[i] = (struct nm_slot){vnet_tx_buf(v, i), 0, 0};
     for (u32 i = 0; i < v->nrx; i++)
         p->rxslot[i] = (struct nm_slot){NULL, 0, 0};
-    ring_init(&p->tx, p->txslot, v->ntx, v->tx_tail);
+    nm_ring_init(&p->tx, p->txslot, v->ntx, v->tx_tail, VNET_BUF);
     p->tx.tail = (v->tx_clean + v->ntx - 1) % v->ntx;
-    ring_init(&p->rx, p->rxslot, v->nrx, v->rx_posted);
+    nm_ring_init(&p->rx, p->rxslot, v->nrx, v->rx_posted, VNET_BUF);
     p->rx.tail = v->rx_posted;
     v->rx_read = v->rx_next = v->rx_posted; /* nothing fetched before open */
 }
@@ -43,7 +28,8 @@ int vnet_nm_txsync(struct nm_port *p)
     struct vnet *v = p->vnet;
     const u32 n = v->ntx;
     u32 head = r->head;
-    if (!in_range(head, r->hwcur, r->tail, n) || !in_range(r->cur, head, r->tail, n))
+    if (!nm_ring_in_range(head, r->hwcur, r->tail, n) ||
+        !nm_ring_in_range(r->cur, head, r->tail, n))
         return -1;
     if (head != r->hwcur) {
         for (u32 i = r->hwcur; i != head; i = nm_ring_next(r, i)) {
@@ -70,7 +56,8 @@ int vnet_nm_rxsync(struct nm_port *p)
     struct vnet *v = p->vnet;
     const u32 n = v->nrx;
     u32 head = r->head;
-    if (!in_range(head, r->hwcur, r->tail, n) || !in_range(r->cur, head, r->tail, n))
+    if (!nm_ring_in_range(head, r->hwcur, r->tail, n) ||
+        !nm_ring_in_range(r->cur, head, r->tail, n))
         return -1;
     if (head != r->hwcur) { /* give the released slots back */
         for (u32 i = r->hwcur; i != head; i = nm_ring_next(r, i)) {
