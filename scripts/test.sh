@@ -44,6 +44,12 @@ if make -j"$jobs" fuzz-build >build/fuzz-make.log 2>&1 || { cat build/fuzz-make.
 fi
 add_summary build/fuzz/fuzz-summary
 
+for f in build/test-failures build/san/test-failures; do
+    if [ -s "$f" ]; then
+        echo "=== failed checks ($f; logs in $(dirname "$f")/test-logs) ==="
+        cat "$f"
+    fi
+done
 echo
 echo "$total_p passed, $total_f failed, $total_s skipped"
 [ "$total_f" -eq 0 ]

@@ -15,6 +15,10 @@ passed=0 failed=0 skipped=0
 failures=()
 log_dir="$BUILD/test-logs"
 mkdir -p "$log_dir"
+# Every FAIL line with its script and time, for scripts/test.sh to repeat at
+# the very end: a CI record that keeps only the tail still names them.
+fail_list="$BUILD/test-failures"
+: >"$fail_list"
 
 for t in "$BUILD"/tests/test_*; do
     [ -x "$t" ] || continue
@@ -30,6 +34,7 @@ for t in "$BUILD"/tests/test_*; do
     if [ "$f" -ne 0 ]; then
         failures+=("$name")
         echo "FAIL unit/$name (log: $out)"
+        echo "FAIL unit/$name" >>"$fail_list"
         sed -n '/FAILED\|ERROR\|Failure\|error:/p' "$out" | head -n 20
     else
         echo "PASS unit/$name ($p cases)"
@@ -48,17 +53,22 @@ for s in tests/integration/*.sh; do
         continue
     fi
     out="$log_dir/$name.log"
+    started=$SECONDS
     bash "$s" >"$out" 2>&1
     rc=$?
+    took=$((SECONDS - started))
     p=$(grep -c '^PASS ' "$out"); f=$(grep -c '^FAIL ' "$out"); k=$(grep -c '^SKIP ' "$out")
     if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
         f=1
         echo "FAIL integration/$name: exit status $rc without a FAIL line"
+        echo "FAIL integration/$name: exit status $rc without a FAIL line" >>"$fail_list"
     fi
+    echo "  [$name] took ${took}s"
     grep -E '^(PASS|FAIL|SKIP) ' "$out" | sed "s|^|  [$name] |"
     if [ "$f" -ne 0 ]; then
         failures+=("$name")
         echo "  (log: $out)"; tail -n 30 "$out" | sed 's/^/    | /'
+        grep '^FAIL ' "$out" | sed "s|^|[$name after ${took}s] |" >>"$fail_list"
     fi
     passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + k))
 done
