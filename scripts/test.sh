@@ -20,7 +20,7 @@ add_summary() { # $1 = summary file ("passed failed skipped"), missing = one fai
 
 mkdir -p build/san build/fuzz
 echo "=== 1/3 build and test (gcc -O2) ==="
-rm -f build/test-summary
+rm -f build/test-summary build/test-failures
 if make -j"$jobs" all unit >build/make.log 2>&1 || { cat build/make.log; false; }; then
     make --no-print-directory test
 fi
@@ -28,7 +28,7 @@ add_summary build/test-summary
 
 echo "=== 2/3 build and test under AddressSanitizer + UBSan ==="
 mkdir -p build/san
-rm -f build/san/test-summary
+rm -f build/san/test-summary build/san/test-failures
 if make -j"$jobs" BUILD=build/san SAN=1 OPT=-O1 all unit >build/san-make.log 2>&1 || { cat build/san-make.log; false; }; then
     # unit tests and the integration scripts the Makefile's SAN_INTEGRATION
     # names (those whose host side is vpio's code; the guest-only QEMU
