@@ -33,8 +33,7 @@ for t in "$BUILD"/tests/test_*; do
     passed=$((passed + p)); failed=$((failed + f))
     if [ "$f" -ne 0 ]; then
         failures+=("$name")
-        echo "FAIL unit/$name (log: $out)"
-        echo "FAIL unit/$name" >>"$fail_list"
+        echo "FAIL unit/$name (log: $out)" | tee -a "$fail_list"
         sed -n '/FAILED\|ERROR\|Failure\|error:/p' "$out" | head -n 20
     else
         echo "PASS unit/$name ($p cases)"
@@ -60,8 +59,7 @@ for s in tests/integration/*.sh; do
     p=$(grep -c '^PASS ' "$out"); f=$(grep -c '^FAIL ' "$out"); k=$(grep -c '^SKIP ' "$out")
     if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
         f=1
-        echo "FAIL integration/$name: exit status $rc without a FAIL line"
-        echo "FAIL integration/$name: exit status $rc without a FAIL line" >>"$fail_list"
+        echo "FAIL integration/$name: exit status $rc without a FAIL line" | tee -a "$fail_list"
     fi
     echo "  [$name] took ${took}s"
     grep -E '^(PASS|FAIL|SKIP) ' "$out" | sed "s|^|  [$name] |"

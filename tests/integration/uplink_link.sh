@@ -47,6 +47,16 @@ wire || { fail "uplink-link: veth"; finish; }
 
 # count FILE PATTERN: lines matching
 count() { grep -c "$2" "$1" 2>/dev/null; }
+# gone_and_back LOG: the uplink saw its link go and came back on the new
+# one. Netlink may show a deleted veth end as "down" before it is gone,
+# and the new link can appear before the uplink looks again: then the
+# log says "down", then "up (ifindex NEW)" instead of "disappeared".
+gone_and_back() {
+    local first last
+    first=$(sed -n 's/.*(ifindex \([0-9]*\)).*/\1/p' "$1" | head -n 1)
+    last=$(sed -n 's/.*(ifindex \([0-9]*\)): resumed.*/\1/p' "$1" | tail -n 1)
+    [ "$(count "$1" "disappeared")" -ge 1 ] || { [ -n "$last" ] && [ "$last" != "$first" ]; }
+}
 # wait_count FILE PATTERN N: until FILE has N lines matching (15 s)
 wait_count() {
     for _ in $(seq 150); do
@@ -179,16 +189,6 @@ s.send(hdr + bytes(100 - 14))    # and a normal one after it
         pass "uplink-link-$mode-flap ($((SECONDS - t0))s; down, up, resumed; $n of $n frames after)"
     fi
 
-    # gone_and_back LOG: the uplink saw its link go and came back on the new
-    # one. Netlink may show a deleted veth end as "down" before it is gone,
-    # and the new link can appear before the uplink looks again: then the
-    # log says "down", then "up (ifindex NEW)" instead of "disappeared".
-    gone_and_back() {
-        local first last
-        first=$(sed -n 's/.*(ifindex \([0-9]*\)).*/\1/p' "$1" | head -n 1)
-        last=$(sed -n 's/.*(ifindex \([0-9]*\)): resumed.*/\1/p' "$1" | tail -n 1)
-        [ "$(count "$1" "disappeared")" -ge 1 ] || { [ -n "$last" ] && [ "$last" != "$first" ]; }
-    }
     # --- delete and re-create ---
     t0=$SECONDS
     ups_a=$(count "$ea" "resumed")
