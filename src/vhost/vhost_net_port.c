@@ -384,6 +384,19 @@ static void sync_dev_counters(struct vhost_net_port *vp)
         uint64_t *dst = (uint64_t *)&vp->st.ring_err[i];
         for (size_t k = 0; k < sizeof(struct virtq_errors) / 8; k++)
             __atomic_store_n(&dst[k], src[k], __ATOMIC_RELAXED);
+        const struct virtq *q = &vp->dev.vr[i].vq;
+        struct vhost_ring_state rs = {.num = q->num};
+        if (q->num) { /* the guest's words, read by the thread that maps them */
+            rs.last_avail = q->last_avail;
+            rs.avail_idx = __atomic_load_n(&q->avail->idx, __ATOMIC_RELAXED);
+            rs.used_idx = q->flushed_used;
+            rs.used_event = __atomic_load_n(&q->avail->ring[q->num], __ATOMIC_RELAXED);
+            rs.broken = q->broken;
+        }
+        const uint64_t *rsrc = (const uint64_t *)&rs;
+        uint64_t *rdst = (uint64_t *)&vp->st.ring_state[i];
+        for (size_t k = 0; k < sizeof rs / 8; k++)
+            __atomic_store_n(&rdst[k], rsrc[k], __ATOMIC_RELAXED);
     }
 }
 
