@@ -171,6 +171,10 @@ static unsigned do_tx(struct vhost_net_port *vp)
             gather(iov, niov, h, hdr);
             if (h[0] == 0 && h[1] == 0) { /* flags, gso_type: nothing asked */
                 unsigned first = skip(iov, niov, hdr);
+                /* The guest wrote the frame on another core: start fetching
+                 * its first line now, the switch reads it after the batch. */
+                if (first < niov)
+                    __builtin_prefetch(iov[first].iov_base);
                 vp->pkts[n] = (struct vpio_pkt){
                     .len = (uint32_t)(len - hdr), .iovcnt = niov - first, .iov = iov + first};
                 vp->heads[n++] = head;

@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <string.h>
 
+#define VIRTQ_PREFETCH_AHEAD 4
+
 int virtq_setup(struct virtq *q, const struct vhost_mem *mem, uint32_t num, uint64_t desc_uva,
                 uint64_t avail_uva, uint64_t used_uva, uint16_t base, bool event_idx, bool indirect)
 {
@@ -21,7 +23,7 @@ int virtq_setup(struct virtq *q, const struct vhost_mem *mem, uint32_t num, uint
     q->avail = a;
     q->used = u;
     q->num = (uint16_t)(num == VIRTQ_MAX_SIZE ? VIRTQ_MAX_SIZE : num);
-    q->last_avail = q->used_idx = q->flushed_used = base;
+    q->last_avail = q->used_idx = q->flushed_used = q->avail_seen = base;
     q->event_idx = event_idx;
     q->indirect = indirect;
     q->fresh = true;
@@ -37,7 +39,7 @@ unsigned virtq_avail_count(struct virtq *q)
     if (n > q->num && q->fresh) {
         uint16_t u = __atomic_load_n(&q->used->idx, __ATOMIC_RELAXED);
         if ((uint16_t)(idx - u) <= q->num) {
-            q->last_avail = q->used_idx = q->flushed_used = u;
+            q->last_avail = q->used_idx = q->flushed_used = q->avail_seen = u;
             n = (uint16_t)(idx - u);
             q->err.resync++;
         }
@@ -48,6 +50,7 @@ unsigned virtq_avail_count(struct virtq *q)
         q->err.avail_idx++;
         return 0;
     }
+    q->avail_seen = idx;
     return n;
 }
 
@@ -89,7 +92,9 @@ int virtq_pop(struct virtq *q, const struct vhost_mem *mem, bool write, struct i
 {
     *niov = 0;
     *len = 0;
-    if (!virtq_avail_count(q))
+    if (q->broken)
+        return VIRTQ_BROKEN;
+    if (q->last_avail == q->avail_seen && !virtq_avail_count(q))
         return q->broken ? VIRTQ_BROKEN : VIRTQ_EMPTY;
     uint16_t h = __atomic_load_n(&q->avail->ring[q->last_avail & (q->num - 1)], __ATOMIC_RELAXED);
     if (h >= q->num) {
@@ -99,6 +104,15 @@ int virtq_pop(struct virtq *q, const struct vhost_mem *mem, bool write, struct i
     }
     q->last_avail++;
     *head = h;
+    /* The guest wrote the descriptors on another core: start fetching the
+     * one a few chains ahead (masked: a bad head there is only caught when
+     * it is popped, and a prefetch never faults). */
+    if ((uint16_t)(q->avail_seen - q->last_avail) > VIRTQ_PREFETCH_AHEAD) {
+        uint16_t ah = __atomic_load_n(
+            &q->avail->ring[(uint16_t)(q->last_avail + VIRTQ_PREFETCH_AHEAD) & (q->num - 1)],
+            __ATOMIC_RELAXED);
+        __builtin_prefetch(&q->desc[ah & (q->num - 1)]);
+    }
     const struct virtq_desc *table = q->desc;
     uint32_t tsize = q->num, i = h, seen = 0;
     bool in_indirect = false;

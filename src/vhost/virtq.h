@@ -66,6 +66,9 @@ struct virtq {
     struct virtq_avail *avail;
     struct virtq_used *used;
     uint16_t last_avail;   /* next avail entry to take */
+    uint16_t avail_seen;   /* the guest's avail idx at our last valid look:
+                              chains below it are taken without a new look
+                              at a cache line the guest keeps writing */
     uint16_t used_idx;     /* next used entry to write (published by flush) */
     uint16_t flushed_used; /* used idx at the last flush */
     bool event_idx, indirect;
