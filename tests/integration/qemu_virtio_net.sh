@@ -188,13 +188,7 @@ fi # only=all
 
 # Over tap + bridge in a namespace.
 tap_skip=""
-if [ -z "${VIRTIO_TAP:-}" ]; then
-    # Known open problem (docs/guest-virtio.md): on this host the Linux
-    # bridge does not forward frames to the tap of a QEMU virtio-net
-    # receiver (it does to an e1000 receiver's, and virtio-net transmits
-    # over tap fine); VIRTIO_TAP=1 runs the tests anyway.
-    tap_skip="virtio-net receive over tap + bridge is an open problem here (VIRTIO_TAP=1 runs it)"
-elif [ "$(id -u)" != 0 ]; then
+if [ "$(id -u)" != 0 ]; then
     tap_skip="needs root (tap and a namespace)"
 elif ! command -v ip >/dev/null; then
     tap_skip="needs iproute2"
