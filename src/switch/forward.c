@@ -461,6 +461,10 @@ unsigned sw_forward(struct vpio_port *p, const struct vpio_pkt *pkts, unsigned n
         n = VPIO_SW_BATCH;
     p->nflood = 0;
     uint64_t touched = 0; /* bit d: cnt[d] > 0 */
+    /* One lookup per run of frames to the same destination (a batch is
+     * mostly one stream): the table as it was at the run's first frame. */
+    uint64_t run_dst = UINT64_MAX;
+    int run_d = -1;
     for (unsigned i = 0; i < n; i++) {
         uint32_t len = pkt_len(&pkts[i]);
         p->delivered[i] = 0;
@@ -472,13 +476,21 @@ unsigned sw_forward(struct vpio_port *p, const struct vpio_pkt *pkts, unsigned n
         }
         p->len[i] = len;
         const uint8_t *h = pkt_head(&pkts[i], tmp, 12);
-        uint64_t src = sw_mac48(h + 6), dst = sw_mac48(h);
+        uint64_t src, dst;
+        sw_hdr_macs(h, &dst, &src);
         if (!(h[6] & 1) && (src != p->last_src_key || now - p->last_learn_ms >= 250)) {
             sw_mac_learn(a, src, self, now);
             p->last_src_key = src;
             p->last_learn_ms = now;
         }
-        int d = (h[0] & 1) ? -1 : sw_mac_lookup(a, dst, now);
+        int d = -1;
+        if (!(h[0] & 1)) {
+            if (dst != run_dst) {
+                run_dst = dst;
+                run_d = sw_mac_lookup(a, dst, now);
+            }
+            d = run_d;
+        }
         if (d < 0) {
             p->dst[i] = DST_FLOOD;
             p->flood[p->nflood++] = (uint16_t)i;

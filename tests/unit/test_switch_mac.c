@@ -1,6 +1,26 @@
 /* Unit tests of the switch's MAC table (src/switch/mac.c): learning, lookup, aging. */
 #include "switch_test_util.h"
 
+/* The two-load header keys equal sw_mac48 of each address. */
+static void test_hdr_macs(void **state)
+{
+    (void)state;
+    uint8_t h[12];
+    uint32_t x = 12345;
+    for (int round = 0; round < 1000; round++) {
+        for (int i = 0; i < 12; i++) {
+            x = x * 1103515245u + 12345u;
+            h[i] = (uint8_t)(x >> 16);
+        }
+        if (round == 0)
+            memset(h, 0xff, sizeof h);
+        uint64_t d, s;
+        sw_hdr_macs(h, &d, &s);
+        assert_int_equal(d, sw_mac48(h));
+        assert_int_equal(s, sw_mac48(h + 6));
+    }
+}
+
 /* ---- MAC table ---- */
 static void test_mac_table(void **state)
 {
@@ -68,6 +88,7 @@ int main(void)
 {
     switch_test_use_all();
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_hdr_macs),
         cmocka_unit_test_setup_teardown(test_mac_table, setup, teardown),
         cmocka_unit_test_setup_teardown(test_aging, setup, teardown),
     };
