@@ -5,7 +5,8 @@
 #                           its PID in vh_pid[NAME]
 #   vh_result NAME          SIGUSR1, then its last RESULT line
 #   vh_stop NAME            SIGTERM, wait; the final counters in $tmp/NAME.out
-#   vh_connected NAME SECS  until its counters say connected=1
+#   vh_connected NAME SECS  until its counters say connected=1 (fails at once
+#                           if the process is gone)
 #   key KEY LINE            the value of KEY=... in LINE
 #   tp_count FILE WHAT      testpmd's first "WHAT-packets: N" (RX or TX)
 #   maps_guest PID          guest-RAM (memfd) mappings of a process
@@ -23,7 +24,8 @@ vh_start() {
 vh_result() {
     local name=$1 n
     n=$(grep -c '^RESULT' "$tmp/$name.out")
-    kill -USR1 "${vh_pid[$name]}" 2>/dev/null
+    # a port process that is gone answers nothing: its last line at once
+    kill -USR1 "${vh_pid[$name]}" 2>/dev/null || { grep '^RESULT' "$tmp/$name.out" | tail -n 1; return; }
     for _ in $(seq 50); do
         [ "$(grep -c '^RESULT' "$tmp/$name.out")" -gt "$n" ] && break
         sleep 0.1
@@ -39,6 +41,13 @@ vh_stop() {
 vh_connected() {
     local name=$1 secs=$2 i
     for i in $(seq $((secs * 5))); do
+        if ! kill -0 "${vh_pid[$name]}" 2>/dev/null; then
+            local st=0
+            wait "${vh_pid[$name]}" 2>/dev/null || st=$?
+            echo "vh_connected: the port process $name (pid ${vh_pid[$name]}) is gone, exit status $st (>128: signal)" >&2
+            tail -n 5 "$tmp/$name.err" >&2
+            return 1
+        fi
         vh_result "$name" >/dev/null
         grep 'connected=' "$tmp/$name.out" | tail -n 1 | grep -q 'connected=1 ' && return 0
         sleep 0.2
