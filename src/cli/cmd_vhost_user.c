@@ -60,6 +60,16 @@ static void print_stats(FILE *out, const char *ifname, struct vhost_net_port *vp
 
 int cmd_vhost_user(int argc, char **argv)
 {
+    /* First of all: a SIGUSR1 (counters) that comes while we start must not
+     * end the process with its default action. The threads inherit the
+     * mask; the signals are taken by sigwait below. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGUSR1);
+    sigaddset(&set, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
     const char *ifname = NULL, *sock = NULL;
     bool client = false, quiet = false;
     uint64_t poll_us = 50, batch = 64;
@@ -134,13 +144,6 @@ int cmd_vhost_user(int argc, char **argv)
         fprintf(stderr, "vpio vhost-user: %s (see vpio vhost-user --help)\n", err);
         return 2;
     }
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGUSR1);
-    sigaddset(&set, SIGPIPE);
-    pthread_sigmask(SIG_BLOCK, &set, NULL); /* the threads inherit it: signals come here */
     struct vhost_net_config cfg = {.ifname = ifname,
                                    .socket_path = sock,
                                    .client = client,

@@ -2,7 +2,8 @@
 # lib.sh. Run on its own (tests/run.sh runs every *.sh) it does nothing.
 #   vh_start NAME IFACE SOCK [ARGS...]  vpio vhost-user in the background,
 #                           stdout in $tmp/NAME.out, stderr $tmp/NAME.err,
-#                           its PID in vh_pid[NAME]
+#                           its PID in vh_pid[NAME]; returns once it said it
+#                           is up (or after 10 s, or if it died)
 #   vh_result NAME          SIGUSR1, then its last RESULT line
 #   vh_stop NAME            SIGTERM, wait; the final counters in $tmp/NAME.out
 #   vh_connected NAME SECS  until its counters say connected=1 (fails at once
@@ -19,6 +20,14 @@ vh_start() {
     "$VPIO" vhost-user -i "$iface" -s "$sock" "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" &
     vh_pid[$name]=$!
     track_pid "${vh_pid[$name]}"
+    # Until it says it is up: a SIGUSR1 (vh_result) sent before the process
+    # has blocked it would end it with the default action, silently.
+    local _
+    for _ in $(seq 100); do
+        grep -q ' (listening)$\| (client)$' "$tmp/$name.err" 2>/dev/null && return 0
+        kill -0 "${vh_pid[$name]}" 2>/dev/null || return 0
+        sleep 0.1
+    done
 }
 
 vh_result() {
