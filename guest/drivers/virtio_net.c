@@ -395,10 +395,13 @@ int vnet_stats_str(struct vnet *v, char *buf, size_t size)
                     "txmode=virtio tdt_writes=%lu rdt_writes=%lu reg_reads=%lu reg_writes=%lu "
                     "reg_accesses=%lu sc_deferred=0 sc_stalls=0 sc_timeouts=0 csb=0 "
                     "nic=virtio-net tx_kicks_skipped=%lu rx_kicks_skipped=%lu bad_used=%lu "
-                    "msix=%d event_idx=%d",
+                    "msix=%d event_idx=%d rx_avail=%u rx_used=%u rx_last_used=%u rx_used_event=%u "
+                    "rx_held=%u",
                     v->txq.kicks, v->rxq.kicks, rd, wr, rd + wr, v->txq.kicks_skipped,
                     v->rxq.kicks_skipped, v->bad_used + v->txq.bad_used + v->rxq.bad_used, v->msix,
-                    v->txq.event_idx);
+                    v->txq.event_idx, v->rxq.avail[1], vq_used_idx(&v->rxq), v->rxq.last_used,
+                    v->rxq.avail[2 + v->rxq.size],
+                    (v->rx_next + v->nrx - v->rx_posted) % v->nrx);
 }
 
 void vnet_stats_reset(struct vnet *v)
