@@ -376,6 +376,16 @@ static void drain_switch(struct vhost_net_port *vp)
 
 /* ---- connection ---- */
 
+/* Publishes a block of uint64_t counters for readers in other threads
+ * (each word on its own: readers see every word whole, not the block). */
+static void publish_u64s(void *dst, const void *src, size_t bytes)
+{
+    const uint64_t *s = src;
+    uint64_t *d = dst;
+    for (size_t k = 0; k < bytes / 8; k++)
+        __atomic_store_n(&d[k], s[k], __ATOMIC_RELAXED);
+}
+
 static void sync_dev_counters(struct vhost_net_port *vp)
 {
     struct vhost_dev_counters *c = &vp->dev.c;
@@ -384,11 +394,8 @@ static void sync_dev_counters(struct vhost_net_port *vp)
     __atomic_store_n(&vp->st.mem_tables, c->mem_tables, __ATOMIC_RELAXED);
     __atomic_store_n(&vp->st.ring_setup_errs, c->ring_setup_errs, __ATOMIC_RELAXED);
     for (unsigned i = 0; i < VHOST_NET_NVRINGS; i++) {
-        const uint64_t *src = (const uint64_t *)&vp->dev.vr[i].vq.err;
-        uint64_t *dst = (uint64_t *)&vp->st.ring_err[i];
-        for (size_t k = 0; k < sizeof(struct virtq_errors) / 8; k++)
-            __atomic_store_n(&dst[k], src[k], __ATOMIC_RELAXED);
         const struct virtq *q = &vp->dev.vr[i].vq;
+        publish_u64s(&vp->st.ring_err[i], &q->err, sizeof q->err);
         struct vhost_ring_state rs = {.num = q->num};
         if (q->num) { /* the guest's words, read by the thread that maps them */
             rs.last_avail = q->last_avail;
@@ -397,10 +404,7 @@ static void sync_dev_counters(struct vhost_net_port *vp)
             rs.used_event = __atomic_load_n(&q->avail->ring[q->num], __ATOMIC_RELAXED);
             rs.broken = q->broken;
         }
-        const uint64_t *rsrc = (const uint64_t *)&rs;
-        uint64_t *rdst = (uint64_t *)&vp->st.ring_state[i];
-        for (size_t k = 0; k < sizeof rs / 8; k++)
-            __atomic_store_n(&rdst[k], rsrc[k], __ATOMIC_RELAXED);
+        publish_u64s(&vp->st.ring_state[i], &rs, sizeof rs);
     }
 }
 

@@ -34,11 +34,12 @@ vh_result() {
     local name=$1 n
     n=$(grep -c '^RESULT' "$tmp/$name.out")
     # a port process that is gone answers nothing: its last line at once
-    kill -USR1 "${vh_pid[$name]}" 2>/dev/null || { grep '^RESULT' "$tmp/$name.out" | tail -n 1; return; }
-    for _ in $(seq 50); do
-        [ "$(grep -c '^RESULT' "$tmp/$name.out")" -gt "$n" ] && break
-        sleep 0.1
-    done
+    if kill -USR1 "${vh_pid[$name]}" 2>/dev/null; then
+        for _ in $(seq 50); do
+            [ "$(grep -c '^RESULT' "$tmp/$name.out")" -gt "$n" ] && break
+            sleep 0.1
+        done
+    fi
     grep '^RESULT' "$tmp/$name.out" | tail -n 1
 }
 
