@@ -45,9 +45,11 @@ static void print_stats(FILE *out, const char *ifname, struct vhost_net_port *vp
                 e->len, e->resync);
         const struct vhost_ring_state *r = &s.ring_state[i];
         fprintf(out,
-                "  %s ring state: num=%" PRIu64 " last_avail=%" PRIu64 " avail_idx=%" PRIu64
-                " used_idx=%" PRIu64 " used_event=%" PRIu64 " broken=%" PRIu64 "\n",
-                qn[i], r->num, r->last_avail, r->avail_idx, r->used_idx, r->used_event, r->broken);
+                "  %s ring state: running=%" PRIu64 " num=%" PRIu64 " last_avail=%" PRIu64
+                " avail_idx=%" PRIu64 " used_idx=%" PRIu64 " used_event=%" PRIu64 " broken=%" PRIu64
+                "\n",
+                qn[i], r->running, r->num, r->last_avail, r->avail_idx, r->used_idx, r->used_event,
+                r->broken);
     }
     fprintf(out,
             "RESULT app=vhost-user tx_pkts=%" PRIu64 " tx_bytes=%" PRIu64 " tx_drops=%" PRIu64

@@ -396,14 +396,18 @@ static void sync_dev_counters(struct vhost_net_port *vp)
     for (unsigned i = 0; i < VHOST_NET_NVRINGS; i++) {
         const struct virtq *q = &vp->dev.vr[i].vq;
         publish_u64s(&vp->st.ring_err[i], &q->err, sizeof q->err);
-        struct vhost_ring_state rs = {.num = q->num};
-        if (q->num) { /* the guest's words, read by the thread that maps them */
-            rs.last_avail = q->last_avail;
-            rs.avail_idx = __atomic_load_n(&q->avail->idx, __ATOMIC_RELAXED);
-            rs.used_idx = q->flushed_used;
-            rs.used_event = __atomic_load_n(&q->avail->ring[q->num], __ATOMIC_RELAXED);
-            rs.broken = q->broken;
-        }
+        /* A ring that is not running keeps the indices it last had, so the
+         * counters printed after a front-end left still show its last state. */
+        __atomic_store_n(&vp->st.ring_state[i].running, q->num != 0, __ATOMIC_RELAXED);
+        if (!q->num)
+            continue;
+        struct vhost_ring_state rs = {.running = 1, .num = q->num};
+        /* the guest's words, read by the thread that maps them */
+        rs.last_avail = q->last_avail;
+        rs.avail_idx = __atomic_load_n(&q->avail->idx, __ATOMIC_RELAXED);
+        rs.used_idx = q->flushed_used;
+        rs.used_event = __atomic_load_n(&q->avail->ring[q->num], __ATOMIC_RELAXED);
+        rs.broken = q->broken;
         publish_u64s(&vp->st.ring_state[i], &rs, sizeof rs);
     }
 }
@@ -414,6 +418,7 @@ static void disconnect(struct vhost_net_port *vp, const char *why)
     if (vp->conn_fd >= 0)
         close(vp->conn_fd);
     vp->conn_fd = -1;
+    sync_dev_counters(vp); /* the rings' last state, while still mapped */
     vhost_dev_reset(&vp->dev);
     sync_dev_counters(vp);
     drain_switch(vp);

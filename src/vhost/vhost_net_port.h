@@ -48,11 +48,13 @@ struct vhost_net_stats {
     uint64_t msgs, bad_msgs, mem_tables, ring_setup_errs;
     struct virtq_errors ring_err[VHOST_NET_NVRINGS]; /* RX, TX */
     uint64_t rx_switch_drops; /* the switch's rx_drops of this port (ring full) */
-    /* Each ring's indices as the data thread last saw them (it refreshes
-     * them before every sleep and every 1024 passes), to tell a stalled
-     * ring's side: e.g. avail == last_avail means the guest posted nothing. */
+    /* Each ring's indices as the data thread last saw them while it ran (it
+     * refreshes them before every sleep, every 1024 passes and when the
+     * front-end leaves), to tell a stalled ring's side: e.g. avail ==
+     * last_avail means the guest posted nothing. */
     struct vhost_ring_state {
-        uint64_t num;        /* 0: not running */
+        uint64_t running;    /* the ring runs now (else: its last state) */
+        uint64_t num;        /* 0: never ran */
         uint64_t last_avail; /* next avail entry the back-end takes */
         uint64_t avail_idx;  /* the guest's avail index */
         uint64_t used_idx;   /* the back-end's published used index */
