@@ -22,7 +22,7 @@
 
 static struct nic nic; /* e1000 or virtio-net */
 static struct nm_port port;
-static char stats[256];
+static char stats[512]; /* the NIC counters: virtio-net prints ~330 bytes */
 
 static u64 rate(u64 n, u64 ns)
 {

@@ -88,3 +88,20 @@ void bench_parse_vm_stats(const char *text, struct bench_vm_stats *st)
             line++;
     }
 }
+
+bool bench_log_says_ready(const char *text, const char *app)
+{
+    size_t alen = strlen(app);
+    for (const char *l = text; l && *l;) {
+        size_t n = strcspn(l, "\n");
+        if (n > alen + 1 && strncmp(l, app, alen) == 0 && l[alen] == ':' && l[alen + 1] == ' ') {
+            const char *r = strstr(l + alen, "ready");
+            if (r && r + 5 <= l + n)
+                return true;
+        }
+        l += n;
+        if (*l)
+            l++;
+    }
+    return false;
+}

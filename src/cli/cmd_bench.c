@@ -387,6 +387,23 @@ static int build_vm_argv(struct bench_ctx *c, const struct bench_row *row, int v
     return n;
 }
 
+/* Waits (up to timeout_s) until the guest app said it is ready (see
+ * bench_log_says_ready). false if p exited or the time ran out. */
+static bool wait_ready(struct bench_proc *p, const char *app, double timeout_s)
+{
+    unsigned long long end = vpio_now_ns() + (unsigned long long)(timeout_s * 1e9);
+    while (vpio_now_ns() < end) {
+        char *out = bench_proc_output(p);
+        bool ready = bench_log_says_ready(out, app);
+        free(out);
+        if (ready)
+            return true;
+        if (bench_proc_exited(p, vpio_now_ns() + 20000000ull))
+            return false;
+    }
+    return false;
+}
+
 /* Whether a program is in PATH (an executable file). */
 static bool in_path(const char *prog)
 {
@@ -508,8 +525,19 @@ static void run_one(struct bench_ctx *c, const struct bench_row *row, unsigned f
             stop_backend(&be);
             return;
         }
-        if (vm == 1)
-            usleep(c->kvm ? 300000 : 1500000); /* let the receiver boot first */
+        /* The sender starts only once the receiver's app said it is ready:
+         * a fixed head start was not enough when the receiver shares its
+         * CPU with a polling back-end (testpmd's lcore, a vhost-user port):
+         * the sender then ran most of its time into a NIC nobody had set up
+         * yet, and the row looked like a receive stall. */
+        if (vm == 1 && !wait_ready(&proc[1], app_rx, c->kvm ? 30 : 120)) {
+            set_note(r, "failed: the receiver VM never said it was ready (see %s)", path[1]);
+            bench_proc_wait(&proc[1], 0);
+            bench_proc_wait(&relay[0], 0);
+            bench_proc_wait(&relay[1], 0);
+            stop_backend(&be);
+            return;
+        }
     }
     /* Generous deadlines: boot, the run, the receiver's idle timeout. */
     double slack = c->kvm ? 15 : 60;

@@ -36,6 +36,24 @@ static void parses_result_lines(void **state)
     assert_true(bench_kv_num(&kv, "missing", 42) == 42);
 }
 
+/* The sender starts when the receiver's app said this (cmd_bench.c). */
+static void finds_the_ready_line(void **state)
+{
+    const char *log = "vpio-guest: ring 3\n"
+                      "virtio-net: nic0 ... link up\n"
+                      "pktgen: rx ready (count 0, timeout 35 s)\n";
+    assert_true(bench_log_says_ready(log, "pktgen"));
+    assert_false(bench_log_says_ready(log, "udp-recv"));
+    assert_true(bench_log_says_ready("udp-recv: ready on port 9000", "udp-recv"));
+    assert_true(bench_log_says_ready("x\r\necho: ready (udp port 7, 3 s)\n", "echo"));
+    /* not at the start of a line, another app's line, "ready" on a later line */
+    assert_false(bench_log_says_ready("noise pktgen: rx ready\n", "pktgen"));
+    assert_false(bench_log_says_ready("pktgenx: rx ready\n", "pktgen"));
+    assert_false(bench_log_says_ready("pktgen: rx starting\nready\n", "pktgen"));
+    assert_false(bench_log_says_ready("pktgen: rx rea", "pktgen"));
+    assert_false(bench_log_says_ready("", "pktgen"));
+}
+
 static void parses_vm_stats(void **state)
 {
     const char *log = "vpio stats: run 12.5 ms\n"
@@ -250,6 +268,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(parses_result_lines),
+        cmocka_unit_test(finds_the_ready_line),
         cmocka_unit_test(parses_vm_stats),
         cmocka_unit_test(overlong_tokens_are_skipped),
         cmocka_unit_test(rows_and_command_lines),
