@@ -98,7 +98,9 @@ static const char bench_intro[] =
     "and ratios to the baseline row and to QEMU's e1000 (same guest, same apps).\n"
     "Rows: baseline (classic driver, no moderation, tap + Linux bridge),\n"
     "+moderation, +send-combining, +switch, +csb, ring API rows, QEMU peer rows\n"
-    "(e1000, and virtio-net on vpio's vhost-user ports, on DPDK testpmd, over tap).";
+    "(e1000, and virtio-net on vpio's vhost-user ports, on DPDK testpmd, over tap),\n"
+    "and mixed rows (*-to-vm): a QEMU virtio-net VM on a vpio vhost-user port\n"
+    "sending to a vpio VM (e1000 + CSB) on the same switch.";
 
 static const char bench_epilog[] =
     "By default the sender runs on CPU 0 and the receiver on CPU 1, each VM with all\n"

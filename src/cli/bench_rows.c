@@ -5,26 +5,31 @@
 /* Rows in the order of the paper's table: each adds one change to the row
  * above it. The QEMU rows are the peer, with the same guest and apps. */
 const struct bench_row bench_rows[] = {
-    {"baseline", BENCH_VPIO, BENCH_SOCKET, BENCH_TAP, "classic", false, true, BENCH_E1000},
-    {"+moderation", BENCH_VPIO, BENCH_SOCKET, BENCH_TAP, "classic", true, false, BENCH_E1000},
-    {"+send-combining", BENCH_VPIO, BENCH_SOCKET, BENCH_TAP, "sc", true, false, BENCH_E1000},
-    {"+switch", BENCH_VPIO, BENCH_SOCKET, BENCH_SWITCH, "sc", true, false, BENCH_E1000},
-    {"+csb", BENCH_VPIO, BENCH_SOCKET, BENCH_SWITCH, "csb", true, false, BENCH_E1000},
-    {"ring+switch", BENCH_VPIO, BENCH_RING, BENCH_SWITCH, "sc", true, false, BENCH_E1000},
-    {"ring+csb", BENCH_VPIO, BENCH_RING, BENCH_SWITCH, "csb", true, false, BENCH_E1000},
+    {"baseline", BENCH_VPIO, BENCH_SOCKET, BENCH_TAP, "classic", false, true, .nic = BENCH_E1000},
+    {"+moderation", BENCH_VPIO, BENCH_SOCKET, BENCH_TAP, "classic", true, false,
+     .nic = BENCH_E1000},
+    {"+send-combining", BENCH_VPIO, BENCH_SOCKET, BENCH_TAP, "sc", true, false, .nic = BENCH_E1000},
+    {"+switch", BENCH_VPIO, BENCH_SOCKET, BENCH_SWITCH, "sc", true, false, .nic = BENCH_E1000},
+    {"+csb", BENCH_VPIO, BENCH_SOCKET, BENCH_SWITCH, "csb", true, false, .nic = BENCH_E1000},
+    {"ring+switch", BENCH_VPIO, BENCH_RING, BENCH_SWITCH, "sc", true, false, .nic = BENCH_E1000},
+    {"ring+csb", BENCH_VPIO, BENCH_RING, BENCH_SWITCH, "csb", true, false, .nic = BENCH_E1000},
     /* Beyond the paper's chain: with 512 frames per ring sync a TDT write
      * is cheap, and NAPI already keeps a polling guest free of interrupts;
      * send combining (which needs TX interrupts) and moderation only add
      * waiting. The classic driver, no moderation. */
     {"ring+switch-classic", BENCH_VPIO, BENCH_RING, BENCH_SWITCH, "classic", false, false,
-     BENCH_E1000},
-    {"qemu", BENCH_QEMU, BENCH_SOCKET, BENCH_TAP, "classic", false, false, BENCH_E1000},
-    {"qemu+moderation", BENCH_QEMU, BENCH_SOCKET, BENCH_TAP, "classic", true, false, BENCH_E1000},
-    {"qemu-ring", BENCH_QEMU, BENCH_RING, BENCH_TAP, "sc", true, false, BENCH_E1000},
-    {"qemu-ring-classic", BENCH_QEMU, BENCH_RING, BENCH_TAP, "classic", false, false, BENCH_E1000},
+     .nic = BENCH_E1000},
+    {"qemu", BENCH_QEMU, BENCH_SOCKET, BENCH_TAP, "classic", false, false, .nic = BENCH_E1000},
+    {"qemu+moderation", BENCH_QEMU, BENCH_SOCKET, BENCH_TAP, "classic", true, false,
+     .nic = BENCH_E1000},
+    {"qemu-ring", BENCH_QEMU, BENCH_RING, BENCH_TAP, "sc", true, false, .nic = BENCH_E1000},
+    {"qemu-ring-classic", BENCH_QEMU, BENCH_RING, BENCH_TAP, "classic", false, false,
+     .nic = BENCH_E1000},
     /* QEMU's e1000 attached to the vpio switch through `vpio qemu-port`. */
-    {"qemu+switch", BENCH_QEMU, BENCH_SOCKET, BENCH_SWITCH, "classic", true, false, BENCH_E1000},
-    {"qemu-ring+switch", BENCH_QEMU, BENCH_RING, BENCH_SWITCH, "sc", true, false, BENCH_E1000},
+    {"qemu+switch", BENCH_QEMU, BENCH_SOCKET, BENCH_SWITCH, "classic", true, false,
+     .nic = BENCH_E1000},
+    {"qemu-ring+switch", BENCH_QEMU, BENCH_RING, BENCH_SWITCH, "sc", true, false,
+     .nic = BENCH_E1000},
     /* QEMU's virtio-net, the paravirtual peers (issue 13): the same guest
      * with nic=virtio. The e1000 moderation knobs do not apply. */
     {"qemu-virtio", BENCH_QEMU, BENCH_SOCKET, BENCH_TAP, "classic", false, false,
@@ -39,6 +44,12 @@ const struct bench_row bench_rows[] = {
      .nic = BENCH_VIRTIO},
     {"qemu-virtio-ring+dpdk", BENCH_QEMU, BENCH_RING, BENCH_VHOST_DPDK, "classic", false, false,
      .nic = BENCH_VIRTIO},
+    /* A QEMU VM on a vhost-user port to a vpio VM on the same switch (issue
+     * 12): QEMU's virtio-net sender, vpio's e1000 + CSB receiver. */
+    {"qemu-virtio+vpio-to-vm", BENCH_QEMU, BENCH_SOCKET, BENCH_VHOST_VPIO, "classic", false, false,
+     .nic = BENCH_VIRTIO, .rx_txmode = "csb", .rx_mitigation = true},
+    {"qemu-virtio-ring+vpio-to-vm", BENCH_QEMU, BENCH_RING, BENCH_VHOST_VPIO, "classic", false,
+     false, .nic = BENCH_VIRTIO, .rx_txmode = "csb", .rx_mitigation = true},
     {"qemu-virtio+vhost-net", BENCH_QEMU, BENCH_SOCKET, BENCH_VHOST_NET, "classic", false, false,
      .nic = BENCH_VIRTIO},
     {"qemu-virtio-ring+vhost-net", BENCH_QEMU, BENCH_RING, BENCH_VHOST_NET, "classic", false, false,
@@ -59,6 +70,36 @@ const size_t bench_row_count = sizeof(bench_rows) / sizeof(bench_rows[0]);
 #define UDP_PORT 9000
 #define ETH_IP_UDP_HEADERS 42 /* 14 + 20 + 8 */
 
+enum bench_platform bench_vm_platform(const struct bench_row *row, int vm)
+{
+    return vm == 1 && row->rx_txmode ? BENCH_VPIO : row->platform;
+}
+
+enum bench_nic bench_vm_nic(const struct bench_row *row, int vm)
+{
+    return vm == 1 && row->rx_txmode ? BENCH_E1000 : row->nic;
+}
+
+const char *bench_vm_txmode(const struct bench_row *row, int vm)
+{
+    return vm == 1 && row->rx_txmode ? row->rx_txmode : row->txmode;
+}
+
+bool bench_vm_mitigation(const struct bench_row *row, int vm)
+{
+    return vm == 1 && row->rx_txmode ? row->rx_mitigation : row->mitigation;
+}
+
+/* " txmode=... [moderation] [nic=virtio]" of one VM, appended at buf + n. */
+static int append_nic_args(const struct bench_row *row, int vm, char *buf, size_t len, int n)
+{
+    if (n < 0 || (size_t)n >= len)
+        return -1;
+    return n + snprintf(buf + n, len - (size_t)n, " txmode=%s%s%s", bench_vm_txmode(row, vm),
+                        bench_vm_mitigation(row, vm) ? BENCH_MODERATION : "",
+                        bench_vm_nic(row, vm) == BENCH_VIRTIO ? " nic=virtio" : "");
+}
+
 int bench_guest_cmdline(const struct bench_row *row, bool sender, unsigned frame, double seconds,
                         const char *dst_mac, char *buf, size_t len)
 {
@@ -66,28 +107,24 @@ int bench_guest_cmdline(const struct bench_row *row, bool sender, unsigned frame
     /* The receiver stops 1 s after the last frame (idle=, ms); timeout= is
      * its bound if nothing ever arrives (it includes the sender's boot). */
     double rx_seconds = seconds + 3;
-    const char *mod = row->mitigation ? BENCH_MODERATION : "";
     if (row->api == BENCH_SOCKET) {
         unsigned payload = frame > ETH_IP_UDP_HEADERS ? frame - ETH_IP_UDP_HEADERS : 0;
         if (sender)
             n = snprintf(buf, len,
                          "udp-send ip=" SENDER_IP " peer=" RECEIVER_IP
-                         " port=%d len=%u duration=%g txmode=%s%s",
-                         UDP_PORT, payload, seconds, row->txmode, mod);
+                         " port=%d len=%u duration=%g",
+                         UDP_PORT, payload, seconds);
         else
-            n = snprintf(buf, len,
-                         "udp-recv ip=" RECEIVER_IP " port=%d timeout=%g idle=1000 txmode=%s%s",
-                         UDP_PORT, rx_seconds + 30, row->txmode, mod);
+            n = snprintf(buf, len, "udp-recv ip=" RECEIVER_IP " port=%d timeout=%g idle=1000",
+                         UDP_PORT, rx_seconds + 30);
     } else {
         if (sender)
-            n = snprintf(buf, len, "pktgen tx len=%u duration=%g batch=%d dst=%s txmode=%s%s",
-                         frame, seconds, BENCH_RING_BATCH, dst_mac, row->txmode, mod);
+            n = snprintf(buf, len, "pktgen tx len=%u duration=%g batch=%d dst=%s", frame, seconds,
+                         BENCH_RING_BATCH, dst_mac);
         else
-            n = snprintf(buf, len, "pktgen rx timeout=%g idle=1000 txmode=%s%s", rx_seconds + 30,
-                         row->txmode, mod);
+            n = snprintf(buf, len, "pktgen rx timeout=%g idle=1000", rx_seconds + 30);
     }
-    if (n >= 0 && (size_t)n < len && row->nic == BENCH_VIRTIO)
-        n += snprintf(buf + n, len - (size_t)n, " nic=virtio");
+    n = append_nic_args(row, sender ? 0 : 1, buf, len, n);
     return n < 0 || (size_t)n >= len ? -1 : 0;
 }
 
@@ -96,19 +133,17 @@ int bench_guest_cmdline(const struct bench_row *row, bool sender, unsigned frame
 int bench_guest_rr_cmdline(const struct bench_row *row, bool client, unsigned frame, double seconds,
                            char *buf, size_t len)
 {
-    const char *mod = row->mitigation ? BENCH_MODERATION : "";
     unsigned payload = frame > ETH_IP_UDP_HEADERS ? frame - ETH_IP_UDP_HEADERS : 0;
     int n;
     if (client)
         n = snprintf(buf, len,
                      "udp-rr ip=" SENDER_IP " peer=" RECEIVER_IP
-                     " port=%d len=%u duration=%g inflight=1 txmode=%s%s",
-                     RR_PORT, payload < 16 ? 16 : payload, seconds, row->txmode, mod);
+                     " port=%d len=%u duration=%g inflight=1",
+                     RR_PORT, payload < 16 ? 16 : payload, seconds);
     else /* ends 1.5 s after the client's last request */
-        n = snprintf(buf, len, "echo ip=" RECEIVER_IP " port=%d duration=%g idle=1500 txmode=%s%s",
-                     RR_PORT, seconds + 33, row->txmode, mod);
-    if (n >= 0 && (size_t)n < len && row->nic == BENCH_VIRTIO)
-        n += snprintf(buf + n, len - (size_t)n, " nic=virtio");
+        n = snprintf(buf, len, "echo ip=" RECEIVER_IP " port=%d duration=%g idle=1500", RR_PORT,
+                     seconds + 33);
+    n = append_nic_args(row, client ? 0 : 1, buf, len, n);
     return n < 0 || (size_t)n >= len ? -1 : 0;
 }
 

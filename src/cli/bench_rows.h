@@ -28,7 +28,18 @@ struct bench_row {
                            and the guest driver programs it (BENCH_MODERATION) */
     bool baseline;      /* the row ratios are taken against */
     enum bench_nic nic; /* the guest's NIC (QEMU rows: the device model) */
+    /* Mixed rows: the receiver is a `vpio vm` guest with an e1000 on the
+     * switch, driven with this discipline (NULL: both VMs alike). */
+    const char *rx_txmode;
+    bool rx_mitigation; /* that receiver's moderation (as `mitigation`) */
 };
+
+/* Per VM (0 = sender, 1 = receiver): which VMM runs it, its NIC, its
+ * driver discipline and moderation; they differ only in mixed rows. */
+enum bench_platform bench_vm_platform(const struct bench_row *row, int vm);
+enum bench_nic bench_vm_nic(const struct bench_row *row, int vm);
+const char *bench_vm_txmode(const struct bench_row *row, int vm);
+bool bench_vm_mitigation(const struct bench_row *row, int vm);
 
 extern const struct bench_row bench_rows[];
 extern const size_t bench_row_count;

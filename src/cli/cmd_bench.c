@@ -186,7 +186,9 @@ static int start_backend(struct bench_ctx *c, const struct bench_row *row, const
         unlink(b->sock[vm]);
     }
     if (row->link == BENCH_VHOST_VPIO) {
-        for (int vm = 0; vm < 2; vm++) {
+        /* a mixed row's receiver is a vpio VM on the switch itself */
+        int ports = bench_vm_platform(row, 1) == BENCH_QEMU ? 2 : 1;
+        for (int vm = 0; vm < ports; vm++) {
             char port[128], cpu[16];
             snprintf(port, sizeof(port), "%s:vm%d", c->switch_name, vm);
             snprintf(cpu, sizeof(cpu), "%d", vm);
@@ -304,7 +306,7 @@ static int build_vm_argv(struct bench_ctx *c, const struct bench_row *row, int v
         ARG("exec");
         ARG("%s", c->ns.name);
     }
-    if (row->platform == BENCH_VPIO) {
+    if (bench_vm_platform(row, vm) == BENCH_VPIO) {
         ARG("%s", c->o.vpio);
         ARG("vm");
         if (c->o.pin) { /* the sender on CPU 0, the receiver on CPU 1 */
@@ -319,10 +321,10 @@ static int build_vm_argv(struct bench_ctx *c, const struct bench_row *row, int v
         ARG("--nic");
         if (row->link == BENCH_TAP)
             ARG("tap:%s,mac=%s,mitigation=%s", c->ns.tap[vm], mac_for(vm),
-                row->mitigation ? "on" : "off");
+                bench_vm_mitigation(row, vm) ? "on" : "off");
         else
             ARG("%s:vm%d,mac=%s,mitigation=%s", c->switch_name, vm, mac_for(vm),
-                row->mitigation ? "on" : "off");
+                bench_vm_mitigation(row, vm) ? "on" : "off");
         ARG("--cmdline");
         ARG("%s", cmdline);
     } else {
@@ -375,12 +377,12 @@ static int build_vm_argv(struct bench_ctx *c, const struct bench_row *row, int v
                 ARG("socket,id=n0,connect=127.0.0.1:%d", qemu_port_tcp(vm));
         }
         ARG("-device");
-        if (row->nic == BENCH_VIRTIO)
+        if (bench_vm_nic(row, vm) == BENCH_VIRTIO)
             /* romfile=: no iPXE option ROM, it only slows the boot */
             ARG("virtio-net-pci,netdev=n0,mac=%s,romfile=", mac_for(vm));
         else
             ARG("e1000,netdev=n0,mac=%s,mitigation=%s", mac_for(vm),
-                row->mitigation ? "on" : "off");
+                bench_vm_mitigation(row, vm) ? "on" : "off");
     }
 #undef ARG
     argv[n] = NULL;
@@ -448,7 +450,7 @@ static void run_one(struct bench_ctx *c, const struct bench_row *row, unsigned f
     snprintf(r->platform, sizeof(r->platform), "%s",
              row->platform == BENCH_QEMU && !c->kvm ? "qemu-tcg"
                                                     : bench_platform_name(row->platform));
-    if (row->platform == BENCH_VPIO && !c->kvm) {
+    if ((row->platform == BENCH_VPIO || bench_vm_platform(row, 1) == BENCH_VPIO) && !c->kvm) {
         set_note(r, "not run: %s", "/dev/kvm missing (vpio needs KVM)");
         return;
     }
@@ -648,7 +650,9 @@ static void compute_ratios(struct bench_ctx *c)
             if (o->row->platform == BENCH_QEMU && o->row->nic == BENCH_E1000 &&
                 o->row->api == BENCH_SOCKET && o->rx_pps > qemu)
                 qemu = o->rx_pps;
-            if (o->row->nic == BENCH_VIRTIO && o->row->api == r->row->api && o->rx_pps > virtio)
+            /* the virtio-net peers: both ends virtio-net (not the mixed rows) */
+            if (o->row->nic == BENCH_VIRTIO && !o->row->rx_txmode && o->row->api == r->row->api &&
+                o->rx_pps > virtio)
                 virtio = o->rx_pps;
         }
         r->ratio_virtio = r->ran && virtio > 0 ? r->rx_pps / virtio : 0;
@@ -766,19 +770,21 @@ static void write_csv(struct bench_ctx *c, FILE *f)
     fprintf(f, "config,platform,api,frame,pps,gbps,exits_per_pkt,irqs_per_pkt,tx_exits_per_pkt,"
                "rx_exits_per_pkt,tx_irqs_per_pkt,rx_irqs_per_pkt,tx_pkts,rx_pkts,"
                "ratio_baseline,ratio_qemu,exit_source,note,mode,rtt_p50_us,rtt_p99_us,"
-               "rtt_p999_us,vmm,nic,backend,ratio_virtio\n");
+               "rtt_p999_us,vmm,nic,backend,ratio_virtio,rx_vmm,rx_nic\n");
     for (int i = 0; i < c->nresults; i++) {
         struct bench_result *r = &c->results[i];
         fprintf(f,
                 "%s,%s,%s,%u,%.0f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.0f,%.0f,%.3f,%.3f,%s,\"%s\","
-                "%s,%.1f,%.1f,%.1f,%s,%s,%s,%.3f\n",
+                "%s,%.1f,%.1f,%.1f,%s,%s,%s,%.3f,%s,%s\n",
                 r->row->config, r->platform, bench_api_name(r->row->api), r->frame, r->rx_pps,
                 r->gbps, r->exits_per_pkt, r->irqs_per_pkt, r->tx_exits_per_pkt,
                 r->rx_exits_per_pkt, r->tx_irqs_per_pkt, r->rx_irqs_per_pkt, r->tx_pkts, r->rx_pkts,
                 r->ratio_baseline, r->ratio_qemu, r->ran ? r->exit_source : "", r->note,
                 c->o.latency ? "latency" : "stream", r->rtt_p50_us, r->rtt_p99_us, r->rtt_p999_us,
                 bench_platform_name(r->row->platform), bench_nic_name(r->row->nic),
-                bench_backend_name(r->row->link), r->ratio_virtio);
+                bench_backend_name(r->row->link), r->ratio_virtio,
+                bench_platform_name(bench_vm_platform(r->row, 1)),
+                bench_nic_name(bench_vm_nic(r->row, 1)));
     }
 }
 
@@ -796,14 +802,16 @@ static void write_json(struct bench_ctx *c, FILE *f)
                 "\"exit_source\": \"%s\", \"note\": \"%s\", \"mode\": \"%s\", "
                 "\"rtt_p50_us\": %.1f, \"rtt_p99_us\": %.1f, \"rtt_p999_us\": %.1f, "
                 "\"vmm\": \"%s\", \"nic\": \"%s\", \"backend\": \"%s\", "
-                "\"ratio_virtio\": %.3f, \"cpu\": [",
+                "\"ratio_virtio\": %.3f, \"rx_vmm\": \"%s\", \"rx_nic\": \"%s\", \"cpu\": [",
                 r->row->config, r->platform, bench_api_name(r->row->api), r->frame,
                 r->ran ? "true" : "false", r->rx_pps, r->gbps, r->exits_per_pkt, r->irqs_per_pkt,
                 r->tx_exits_per_pkt, r->rx_exits_per_pkt, r->tx_irqs_per_pkt, r->rx_irqs_per_pkt,
                 r->tx_pkts, r->rx_pkts, r->ratio_baseline, r->ratio_qemu,
                 r->ran ? r->exit_source : "", r->note, c->o.latency ? "latency" : "stream",
                 r->rtt_p50_us, r->rtt_p99_us, r->rtt_p999_us, bench_platform_name(r->row->platform),
-                bench_nic_name(r->row->nic), bench_backend_name(r->row->link), r->ratio_virtio);
+                bench_nic_name(r->row->nic), bench_backend_name(r->row->link), r->ratio_virtio,
+                bench_platform_name(bench_vm_platform(r->row, 1)),
+                bench_nic_name(bench_vm_nic(r->row, 1)));
         for (int t = 0; t < r->nthreads; t++)
             fprintf(f, "%s{\"vm\": \"%s\", \"thread\": \"%s\", \"pct\": %.1f}", t ? ", " : "",
                     r->cpu[t].vm == 2   ? "backend"

@@ -190,6 +190,43 @@ static void virtio_rows(void **state)
         }
 }
 
+/* The mixed rows: a QEMU virtio-net sender on a vhost-user port, a vpio
+ * e1000 + CSB receiver on the same switch; only the receiver differs. */
+static void mixed_rows(void **state)
+{
+    const char *names[] = {"qemu-virtio+vpio-to-vm", "qemu-virtio-ring+vpio-to-vm"};
+    char buf[256];
+    for (size_t i = 0; i < 2; i++) {
+        const struct bench_row *r = row_named(names[i]);
+        assert_non_null(r);
+        assert_int_equal(r->link, BENCH_VHOST_VPIO);
+        assert_int_equal(bench_vm_platform(r, 0), BENCH_QEMU);
+        assert_int_equal(bench_vm_nic(r, 0), BENCH_VIRTIO);
+        assert_int_equal(bench_vm_platform(r, 1), BENCH_VPIO);
+        assert_int_equal(bench_vm_nic(r, 1), BENCH_E1000);
+        assert_string_equal(bench_vm_txmode(r, 1), "csb");
+        assert_true(bench_vm_mitigation(r, 1));
+        assert_false(bench_vm_mitigation(r, 0));
+        assert_int_equal(bench_guest_cmdline(r, true, 60, 2, "x", buf, sizeof(buf)), 0);
+        assert_non_null(strstr(buf, " nic=virtio"));
+        assert_null(strstr(buf, "itr="));
+        assert_int_equal(bench_guest_cmdline(r, false, 60, 2, "x", buf, sizeof(buf)), 0);
+        assert_null(strstr(buf, "nic="));
+        assert_non_null(strstr(buf, " txmode=csb itr=195 "));
+        assert_int_equal(bench_guest_rr_cmdline(r, false, 60, 2, buf, sizeof(buf)), 0);
+        assert_non_null(strstr(buf, " txmode=csb itr=195 "));
+    }
+    /* every other row: both VMs alike */
+    for (size_t i = 0; i < bench_row_count; i++) {
+        const struct bench_row *r = &bench_rows[i];
+        if (r->rx_txmode)
+            continue;
+        assert_int_equal(bench_vm_platform(r, 1), r->platform);
+        assert_int_equal(bench_vm_nic(r, 1), r->nic);
+        assert_string_equal(bench_vm_txmode(r, 1), r->txmode);
+    }
+}
+
 /* Rows that cannot run here say why (never a silent omission); the tap
  * rows always run, vhost-net ones when the device is there. */
 static void virtio_rows_not_run(void **state)
@@ -269,6 +306,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(parses_result_lines),
         cmocka_unit_test(finds_the_ready_line),
+        cmocka_unit_test(mixed_rows),
         cmocka_unit_test(parses_vm_stats),
         cmocka_unit_test(overlong_tokens_are_skipped),
         cmocka_unit_test(rows_and_command_lines),
