@@ -1,10 +1,12 @@
 /* echo: a responder. The stack answers ARP and ICMP echo by itself; this
  * app also sends every UDP datagram to its port back to where it came
  * from (RFC 862 style), for the given time.
- *   echo ip=A [port=7] [duration=S] [count=N] [idle=MS] [nic=I]
+ *   echo ip=A [port=7] [duration=S] [count=N] [idle=MS] [poll=1] [nic=I]
  * Runs duration seconds (default 30; 0 with count=N: until N datagrams
  * were echoed), or until idle ms pass without a frame once one came (for
- * tests: the responder ends soon after its client). Ends with
+ * tests: the responder ends soon after its client). poll=1 spins on the
+ * ring instead of sleeping until an interrupt (as udp-rr's poll=1: a round
+ * trip then pays no halt, wake-up or interrupt on this side). Ends with
  *   RESULT app=echo pkts= bytes= pps= bps= drops= icmp= arp= ns= */
 #include "io.h"
 #include "netapp.h"
@@ -14,8 +16,9 @@ static u8 buf[UDP_MAX_PAYLOAD];
 
 int echo_main(const struct cmdline *cl)
 {
-    u64 port = 7, duration = 30, count = 0, idle_ms = 0;
+    u64 port = 7, duration = 30, count = 0, idle_ms = 0, poll = 0;
     cmdline_u64(cl, "port", &port);
+    cmdline_u64(cl, "poll", &poll);
     cmdline_u64(cl, "idle", &idle_ms);
     cmdline_u64(cl, "duration", &duration);
     cmdline_u64(cl, "count", &count);
@@ -57,7 +60,7 @@ int echo_main(const struct cmdline *cl)
             break;
         if (duration && (int64_t)(now - end) >= 0)
             break;
-        if (!got)
+        if (!got && !poll)
             netapp_wait(&na);
     }
     netapp_tx_drain(&na, 1000);

@@ -90,6 +90,18 @@ static int latency(const char *arg, void *ctx, char *err, size_t errlen)
     return 0;
 }
 
+static int poll_opt(const char *arg, void *ctx, char *err, size_t errlen)
+{
+    ((struct bench_opts *)ctx)->poll = true;
+    return 0;
+}
+
+static int split_opt(const char *arg, void *ctx, char *err, size_t errlen)
+{
+    ((struct bench_opts *)ctx)->split = true;
+    return 0;
+}
+
 static const char *const platforms[] = {"vpio", "qemu", "all", NULL};
 
 static const char bench_intro[] =
@@ -112,6 +124,11 @@ static const char bench_epilog[] =
     "The virtio-net rows need KVM; a `vpio vhost-user` per VM runs on its VM's CPU\n"
     "(its threads listed as vu:...); the +dpdk rows need dpdk-testpmd, whose\n"
     "forwarding lcore polls CPU 1 (listed under shared back-end).\n"
+    "\n"
+    "--split puts both vCPUs on CPU 0 and everything that serves their NICs on\n"
+    "CPU 1: vpio's I/O threads (--io-cpus 1; the CSB threads poll 2 ms, the core is\n"
+    "theirs), each vhost-user port, testpmd's forwarding lcore. Made for --latency\n"
+    "(one request in flight: one vCPU runs at a time); streams lose half a core.\n"
     "\n"
     "Exit status: 1 if a vpio row failed, else 0; a peer row that failed (QEMU,\n"
     "testpmd) is shown as failed in the table and counted in the last line.\n";
@@ -151,6 +168,13 @@ int bench_parse_opts(int argc, char **argv, struct bench_opts *o, char *err, siz
          "request/response instead: udp-rr against echo, one datagram in flight, 60 B;"
          " round trips/s and RTT p50/p99/p99.9 for every socket-API row",
          .out = o, .call = latency},
+        {0, "poll", OPT_CALL, NULL,
+         "with --latency: udp-rr and echo spin on their rings (poll=1) instead of sleeping"
+         " until an interrupt",
+         .out = o, .call = poll_opt},
+        {0, "split", OPT_CALL, NULL,
+         "both VMs' vCPUs on CPU 0, what serves their NICs on CPU 1 (see below)", .out = o,
+         .call = split_opt},
         {0, "no-pin", OPT_CALL, NULL, "let the VMs run on any CPU (default: pinned, see below)",
          .out = o, .call = no_pin},
     };
@@ -162,6 +186,14 @@ int bench_parse_opts(int argc, char **argv, struct bench_opts *o, char *err, siz
         return r;
     if (first < argc) {
         snprintf(err, errlen, "unexpected argument '%s' (see vpio bench --help)", argv[first]);
+        return -1;
+    }
+    if (o->split && !o->pin) {
+        snprintf(err, errlen, "--split places the VMs: it cannot go with --no-pin");
+        return -1;
+    }
+    if (o->poll && !o->latency) {
+        snprintf(err, errlen, "--poll needs --latency (the stream apps always poll while busy)");
         return -1;
     }
     o->platform = platforms[platform];

@@ -16,6 +16,8 @@ struct bench_opts {
     const char *kernel, *vpio, *outdir, *json, *csv, *plot;
     bool pin;     /* not --no-pin */
     bool latency; /* --latency: request/response rows instead of streams */
+    bool poll;    /* --poll (with --latency): both apps spin instead of sleeping */
+    bool split;   /* --split: vCPUs on CPU 0, their I/O on CPU 1 */
 };
 
 /* Returns 0, 1 after printing --help to stdout, or -1 with one line in err. */

@@ -158,6 +158,13 @@ struct bench_backend {
     char log[2][256];
 };
 
+/* --split: both VMs' vCPUs on one core, everything serving their NICs
+ * (vpio's I/O threads, vhost-user ports, testpmd's forwarding lcore) on
+ * the other; that core is theirs, so the CSB threads poll 2 ms. */
+#define BENCH_VCPU_CPU 0
+#define BENCH_IO_CPU 1
+#define BENCH_SPLIT_CSB_POLL_US "2000"
+
 #define TESTPMD_MAIN_CPU 0
 #define TESTPMD_FWD_CPU 1 /* the forwarding lcore: polls this CPU at 100 % */
 
@@ -191,7 +198,7 @@ static int start_backend(struct bench_ctx *c, const struct bench_row *row, const
         for (int vm = 0; vm < ports; vm++) {
             char port[128], cpu[16];
             snprintf(port, sizeof(port), "%s:vm%d", c->switch_name, vm);
-            snprintf(cpu, sizeof(cpu), "%d", vm);
+            snprintf(cpu, sizeof(cpu), "%d", c->o.split ? BENCH_IO_CPU : vm);
             snprintf(b->log[vm], sizeof(b->log[vm]), "%s/%s-vhost-user%d.log", c->o.outdir, tag,
                      vm);
             char *argv[] = {"taskset", "-c", cpu,  (char *)c->o.vpio, "vhost-user",
@@ -311,7 +318,11 @@ static int build_vm_argv(struct bench_ctx *c, const struct bench_row *row, int v
         ARG("vm");
         if (c->o.pin) { /* the sender on CPU 0, the receiver on CPU 1 */
             ARG("--cpus");
-            ARG("%d", vm);
+            ARG("%d", c->o.split ? BENCH_VCPU_CPU : vm);
+        }
+        if (c->o.split) { /* the I/O threads on their own core: they may poll */
+            ARG("--io-cpus");
+            ARG("%d", BENCH_IO_CPU);
         }
         ARG("--kernel");
         ARG("%s", c->o.kernel);
@@ -323,15 +334,16 @@ static int build_vm_argv(struct bench_ctx *c, const struct bench_row *row, int v
             ARG("tap:%s,mac=%s,mitigation=%s", c->ns.tap[vm], mac_for(vm),
                 bench_vm_mitigation(row, vm) ? "on" : "off");
         else
-            ARG("%s:vm%d,mac=%s,mitigation=%s", c->switch_name, vm, mac_for(vm),
-                bench_vm_mitigation(row, vm) ? "on" : "off");
+            ARG("%s:vm%d,mac=%s,mitigation=%s%s", c->switch_name, vm, mac_for(vm),
+                bench_vm_mitigation(row, vm) ? "on" : "off",
+                c->o.split ? ",csb_poll_us=" BENCH_SPLIT_CSB_POLL_US : "");
         ARG("--cmdline");
         ARG("%s", cmdline);
     } else {
         if (c->o.pin) {
             ARG("taskset");
             ARG("-c");
-            ARG("%d", vm);
+            ARG("%d", c->o.split ? BENCH_VCPU_CPU : vm);
         }
         ARG("qemu-system-x86_64");
         ARG("-name"); /* thread names ("CPU 0/KVM", ...) for the CPU table */
@@ -481,6 +493,11 @@ static void run_one(struct bench_ctx *c, const struct bench_row *row, unsigned f
         bad =
             bench_guest_rr_cmdline(row, false, frame, c->o.duration, cmd[1], sizeof(cmd[1])) < 0 ||
             bench_guest_rr_cmdline(row, true, frame, c->o.duration, cmd[0], sizeof(cmd[0])) < 0;
+        for (int vm = 0; c->o.poll && !bad && vm < 2; vm++) {
+            size_t l = strlen(cmd[vm]);
+            bad =
+                snprintf(cmd[vm] + l, sizeof(cmd[vm]) - l, " poll=1") >= (int)(sizeof(cmd[vm]) - l);
+        }
     } else {
         bad = bench_guest_cmdline(row, false, frame, c->o.duration, mac_for(1), cmd[1],
                                   sizeof(cmd[1])) < 0 ||
@@ -780,9 +797,9 @@ static void write_csv(struct bench_ctx *c, FILE *f)
                 r->gbps, r->exits_per_pkt, r->irqs_per_pkt, r->tx_exits_per_pkt,
                 r->rx_exits_per_pkt, r->tx_irqs_per_pkt, r->rx_irqs_per_pkt, r->tx_pkts, r->rx_pkts,
                 r->ratio_baseline, r->ratio_qemu, r->ran ? r->exit_source : "", r->note,
-                c->o.latency ? "latency" : "stream", r->rtt_p50_us, r->rtt_p99_us, r->rtt_p999_us,
-                bench_platform_name(r->row->platform), bench_nic_name(r->row->nic),
-                bench_backend_name(r->row->link), r->ratio_virtio,
+                c->o.latency ? (c->o.poll ? "latency-poll" : "latency") : "stream", r->rtt_p50_us,
+                r->rtt_p99_us, r->rtt_p999_us, bench_platform_name(r->row->platform),
+                bench_nic_name(r->row->nic), bench_backend_name(r->row->link), r->ratio_virtio,
                 bench_platform_name(bench_vm_platform(r->row, 1)),
                 bench_nic_name(bench_vm_nic(r->row, 1)));
     }
@@ -807,8 +824,9 @@ static void write_json(struct bench_ctx *c, FILE *f)
                 r->ran ? "true" : "false", r->rx_pps, r->gbps, r->exits_per_pkt, r->irqs_per_pkt,
                 r->tx_exits_per_pkt, r->rx_exits_per_pkt, r->tx_irqs_per_pkt, r->rx_irqs_per_pkt,
                 r->tx_pkts, r->rx_pkts, r->ratio_baseline, r->ratio_qemu,
-                r->ran ? r->exit_source : "", r->note, c->o.latency ? "latency" : "stream",
-                r->rtt_p50_us, r->rtt_p99_us, r->rtt_p999_us, bench_platform_name(r->row->platform),
+                r->ran ? r->exit_source : "", r->note,
+                c->o.latency ? (c->o.poll ? "latency-poll" : "latency") : "stream", r->rtt_p50_us,
+                r->rtt_p99_us, r->rtt_p999_us, bench_platform_name(r->row->platform),
                 bench_nic_name(r->row->nic), bench_backend_name(r->row->link), r->ratio_virtio,
                 bench_platform_name(bench_vm_platform(r->row, 1)),
                 bench_nic_name(bench_vm_nic(r->row, 1)));
@@ -938,7 +956,9 @@ int cmd_bench(int argc, char **argv)
     compute_ratios(&c);
     printf("\nvpio bench: %g s per row, guest to guest%s, %s\n\n", c.o.duration,
            c.o.latency ? ", request/response" : "",
-           c.o.pin ? "sender on CPU 0, receiver on CPU 1" : "VMs not pinned");
+           !c.o.pin    ? "VMs not pinned"
+           : c.o.split ? "both vCPUs on CPU 0, their I/O threads and back-ends on CPU 1"
+                       : "sender on CPU 0, receiver on CPU 1");
     print_table(&c, stdout);
     fflush(stdout); /* before the plot's messages on standard error */
     char path[512];

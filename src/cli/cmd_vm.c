@@ -6,6 +6,7 @@
 
 #include "commands.h"
 #include "dev/e1000_nic.h"
+#include "devif/io_cpus.h"
 #include "vm_args.h"
 #include "vmm/vm.h"
 
@@ -20,6 +21,21 @@ int cmd_vm(int argc, char **argv)
     if (args.help) {
         /* vm_args_parse printed the help text */
         return 0;
+    }
+    if (args.io_cpus) {
+        /* against the CPUs this process may use (before --cpus narrows them) */
+        cpu_set_t now;
+        if (sched_getaffinity(0, sizeof(now), &now) < 0) {
+            fprintf(stderr, "vpio vm: --io-cpus: %s\n", strerror(errno));
+            return VM_EXIT_USAGE;
+        }
+        cpu_set_t both;
+        CPU_AND(&both, &now, &args.io_cpuset);
+        if (CPU_COUNT(&both) == 0) {
+            fprintf(stderr, "vpio vm: --io-cpus %s: none of these CPUs is usable\n", args.io_cpus);
+            return VM_EXIT_USAGE;
+        }
+        io_cpus_set(&args.io_cpuset);
     }
     /* Before any thread exists: the vCPU and every I/O thread inherit it. */
     if (args.cpus && sched_setaffinity(0, sizeof(args.cpuset), &args.cpuset) < 0) {

@@ -116,6 +116,15 @@ static int set_cpus(const char *val, void *ctx, char *err, size_t errlen)
     return 0;
 }
 
+static int set_io_cpus(const char *val, void *ctx, char *err, size_t errlen)
+{
+    struct vm_args *a = ctx;
+    if (parse_cpu_list(val, &a->io_cpuset) < 0)
+        return bad(err, errlen, "%s", "bad --io-cpus list (examples: 1, 0-1, 0,2)");
+    a->io_cpus = val;
+    return 0;
+}
+
 static int set_halt_poll(const char *val, void *ctx, char *err, size_t errlen)
 {
     uint64_t ns;
@@ -164,6 +173,10 @@ static int vm_opts(struct vm_args *a, int argc, char **argv, int *first, char *e
         {0, "cpus", OPT_CALL, "LIST",
          "run the VM (vCPU, I/O threads) on these host CPUs only, e.g. 1 or 0-1", .out = a,
          .call = set_cpus},
+        {0, "io-cpus", OPT_CALL, "LIST",
+         "run the VM's I/O threads (io, sw-rx, csb-io) on these CPUs instead, the vCPU staying"
+         " on --cpus",
+         .out = a, .call = set_io_cpus},
         {0, "halt-poll-ns", OPT_CALL, "N",
          "KVM halt polling of this VM (default 0: a halted vCPU sleeps at once)",
          .out = &a->vm.halt_poll_ns, .call = set_halt_poll},

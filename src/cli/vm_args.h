@@ -18,8 +18,10 @@ struct vm_args {
     const char *nics[VM_ARGS_MAX_NICS];
     int nic_count;
     bool help;
-    const char *cpus; /* --cpus LIST, NULL if not given */
-    cpu_set_t cpuset; /* parsed --cpus */
+    const char *cpus;    /* --cpus LIST, NULL if not given */
+    cpu_set_t cpuset;    /* parsed --cpus */
+    const char *io_cpus; /* --io-cpus LIST, NULL if not given */
+    cpu_set_t io_cpuset; /* parsed --io-cpus */
 };
 
 /* Parses a CPU list: "1", "0,1", "0-3", "0-1,4" (CPUs below CPU_SETSIZE).

@@ -8,6 +8,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "devif/io_cpus.h"
 #include "vpio/clock.h"
 
 static void drain(int fd)
@@ -115,6 +116,7 @@ static void *thread_main(void *arg)
 {
     struct e1000_csb_waiter *w = arg;
     pthread_setname_np(pthread_self(), "csb-io");
+    io_cpus_place_self();
     e1000_csb_thread_run(w->dev, w);
     return NULL;
 }

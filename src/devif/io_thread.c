@@ -8,6 +8,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "devif/io_cpus.h"
 #include "vpio/clock.h"
 
 int io_thread_init(struct io_thread *t)
@@ -66,6 +67,7 @@ static void *loop(void *arg)
 {
     struct io_thread *t = arg;
     pthread_setname_np(pthread_self(), "io");
+    io_cpus_place_self();
     struct pollfd fds[IO_THREAD_MAX_SOURCES + 1];
     int owner[IO_THREAD_MAX_SOURCES + 1];
     int n = 0;

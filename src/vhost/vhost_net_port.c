@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -525,7 +526,10 @@ static void *dp_main(void *arg)
         if (!idle_since)
             idle_since = t;
         if (t - idle_since < poll_ns) {
-            __builtin_ia32_pause();
+            /* Poll without holding the core (as the CSB thread does): on a
+             * machine with few cores the thread that makes our next work
+             * (the guest's vCPU, another port) may be waiting for it. */
+            sched_yield();
             continue;
         }
         /* The race-free sleep: arm the futex (switch wake-ups only if the

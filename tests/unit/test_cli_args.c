@@ -202,6 +202,19 @@ static void bench_args(void **state)
     assert_int_equal(o.frames[0], 60);
     assert_int_equal(bench(&o, err, NULL), 0);
     assert_false(o.latency);
+    assert_false(o.poll);
+    /* --poll: spinning apps, only for request/response */
+    assert_int_equal(bench(&o, err, "--latency", "--poll", NULL), 0);
+    assert_true(o.poll && o.latency);
+    assert_int_equal(bench(&o, err, "--poll", NULL), -1);
+    assert_non_null(strstr(err, "--poll needs --latency"));
+    /* --split: vCPUs on one core, their I/O on the other; needs pinning */
+    assert_int_equal(bench(&o, err, "--latency", "--split", NULL), 0);
+    assert_true(o.split);
+    assert_int_equal(bench(&o, err, NULL), 0);
+    assert_false(o.split);
+    assert_int_equal(bench(&o, err, "--split", "--no-pin", NULL), -1);
+    assert_non_null(strstr(err, "--no-pin"));
     /* An unknown row is an error naming the valid ones (it used to run nothing). */
     assert_int_equal(bench(&o, err, "--rows", "nosuchrow", NULL), -1);
     assert_non_null(strstr(err, "unknown row 'nosuchrow'"));
