@@ -74,7 +74,7 @@ mpps() { awk -v n="$1" -v s="$secs" 'BEGIN {printf "%.3f", n / s / 1e6}'; }
 vpio_row() {
     local len=$1 with_rx=$2 sock=$tmp/vpio$1.sock rx="" port=vh$1$2
     rm -f "$sock" # the wait below must see this row's socket
-    taskset -c 0 "$VPIO" vhost-user -i $sw:$port -s "$sock" -q >"$tmp/vh.out" 2>&1 &
+    taskset -c 0 "$VPIO" vhost-user -i $sw:$port -s "$sock" -q ${VH_OPTS:-} >"$tmp/vh.out" 2>&1 &
     local vh=$!
     pids+=($vh)
     if [ "$with_rx" = 1 ]; then
