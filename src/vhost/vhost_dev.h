@@ -20,6 +20,7 @@
 #define VIRTIO_RING_F_EVENT_IDX 29
 #define VHOST_USER_F_PROTOCOL_FEATURES 30
 #define VIRTIO_F_VERSION_1 32
+#define VIRTIO_F_IN_ORDER 35 /* chains are used in the order they were made available */
 /* protocol feature bits */
 #define VHOST_USER_PROTOCOL_F_MQ 0
 #define VHOST_USER_PROTOCOL_F_REPLY_ACK 3
@@ -29,7 +30,7 @@
 #define VHOST_NET_FEATURES                                                                         \
     ((1ull << VIRTIO_NET_F_MRG_RXBUF) | (1ull << VIRTIO_RING_F_INDIRECT_DESC) |                    \
      (1ull << VIRTIO_RING_F_EVENT_IDX) | (1ull << VHOST_USER_F_PROTOCOL_FEATURES) |                \
-     (1ull << VIRTIO_F_VERSION_1))
+     (1ull << VIRTIO_F_VERSION_1) | (1ull << VIRTIO_F_IN_ORDER))
 #define VHOST_NET_PROTOCOL_FEATURES (1ull << VHOST_USER_PROTOCOL_F_REPLY_ACK)
 
 #define VHOST_NET_RX 0

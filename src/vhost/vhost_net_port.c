@@ -33,7 +33,7 @@ struct vhost_net_port {
     struct vhost_net_stats st;
     /* data path scratch (data thread only) */
     struct vpio_pkt pkts[VHOST_NET_BATCH_MAX];
-    uint16_t heads[VHOST_NET_BATCH_MAX];
+    uint16_t heads[VHOST_NET_BATCH_MAX]; /* every chain popped, in order */
     struct iovec tx_iov[VHOST_NET_BATCH_MAX][VHOST_NET_MAX_SEGS];
     struct iovec rx_iov[4 * VHOST_NET_MAX_SEGS];
 };
@@ -159,7 +159,7 @@ static unsigned do_tx(struct vhost_net_port *vp)
     struct virtq *q = &d->vr[VHOST_NET_TX].vq;
     unsigned hdr = vhost_dev_hdr_len(d), n = 0, dropped = 0;
     uint64_t bytes = 0, bad = 0, size = 0, offl = 0;
-    while (n < vp->cfg.batch) {
+    while (n + dropped < vp->cfg.batch) {
         unsigned niov;
         uint64_t len;
         uint16_t head;
@@ -176,9 +176,9 @@ static unsigned do_tx(struct vhost_net_port *vp)
                  * its first line now, the switch reads it after the batch. */
                 if (first < niov)
                     __builtin_prefetch(iov[first].iov_base);
-                vp->pkts[n] = (struct vpio_pkt){
+                vp->pkts[n++] = (struct vpio_pkt){
                     .len = (uint32_t)(len - hdr), .iovcnt = niov - first, .iov = iov + first};
-                vp->heads[n++] = head;
+                vp->heads[n + dropped - 1] = head;
                 bytes += len - hdr;
                 continue;
             }
@@ -188,8 +188,7 @@ static unsigned do_tx(struct vhost_net_port *vp)
         } else {
             bad++;
         }
-        virtq_push(q, head, 0); /* dropped: give the buffer back at once */
-        dropped++;
+        vp->heads[n + dropped++] = head; /* dropped: given back with the others */
     }
     if (n) {
         unsigned ok = vpio_port_send_batch(vp->port, vp->pkts, n);
@@ -198,9 +197,11 @@ static unsigned do_tx(struct vhost_net_port *vp)
         ADD(vp, tx_frames, ok);
         ADD(vp, tx_drop_switch, n - ok);
         ADD(vp, tx_bytes, bytes);
-        for (unsigned i = 0; i < n; i++) /* the switch copied them: done */
-            virtq_push(q, vp->heads[i], 0);
     }
+    /* The switch copied the frames: every chain is done, and goes back in
+     * the order it came (VIRTIO_F_IN_ORDER). */
+    for (unsigned i = 0; i < n + dropped; i++)
+        virtq_push(q, vp->heads[i], 0);
     if (dropped) {
         ADD(vp, tx_drop_bad_chain, bad);
         ADD(vp, tx_drop_size, size);

@@ -284,6 +284,35 @@ static void frames_both_ways(void **state)
     vpio_port_close(peer);
 }
 
+/* VIRTIO_F_IN_ORDER is offered: TX chains go back in the order they were
+ * made available, the dropped ones (given back at once before) among the
+ * frames the switch took. Heads given out of table order, to see the
+ * order of the ring, not of the table. */
+static void tx_chains_come_back_in_order(void **state)
+{
+    struct fe f;
+    fe_connect(&f, true);
+    const uint16_t heads[6] = {9, 4, 7, 0, 5, 2}; /* good, bad, good, bad, good, good */
+    for (unsigned i = 0; i < 6; i++) {
+        uint16_t h = heads[i];
+        uint64_t buf = 0x40000 + i * 0x1000;
+        memset(f.ram + buf, 0, 12 + 60);
+        memcpy(f.ram + buf + 12, "\xff\xff\xff\xff\xff\xff\x02\x00\x00\x00\x00\x01", 12);
+        bool bad = i == 1 || i == 3;
+        D(&f, 1)[h] = (struct virtq_desc){bad ? RAM + 0x1000 : buf, 12 + 60, 0, 0};
+        A(&f, 1)->ring[i] = h;
+    }
+    __atomic_store_n(&A(&f, 1)->idx, 6, __ATOMIC_RELEASE);
+    kick(&f, 1);
+    assert_true(wait_used(&f, 1, 6));
+    for (unsigned i = 0; i < 6; i++)
+        assert_int_equal(U(&f, 1)->ring[i].id, heads[i]);
+    struct vhost_net_stats st;
+    vhost_net_port_get_stats(vp, &st);
+    assert_int_equal(st.tx_drop_bad_chain, 2);
+    fe_close(&f, true);
+}
+
 /* A hostile TX ring: bad addresses and loops are dropped and counted, the
  * port keeps going; an avail index past the ring stops the queue. */
 static void hostile_guest(void **state)
@@ -385,6 +414,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(frames_both_ways, setup, teardown),
         cmocka_unit_test_setup_teardown(hostile_guest, setup, teardown),
+        cmocka_unit_test_setup_teardown(tx_chains_come_back_in_order, setup, teardown),
         cmocka_unit_test_setup_teardown(hundred_reconnects, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
