@@ -7,8 +7,16 @@
 #include "commands.h"
 #include "dev/e1000_nic.h"
 #include "devif/io_cpus.h"
+#include "net/backend.h"
 #include "vm_args.h"
 #include "vmm/vm.h"
+
+/* The switch port's receive thread is started by the net layer, which
+ * cannot include devif: it calls this hook. */
+static void place_backend_thread(void)
+{
+    io_cpus_place_self();
+}
 
 int cmd_vm(int argc, char **argv)
 {
@@ -36,6 +44,7 @@ int cmd_vm(int argc, char **argv)
             return VM_EXIT_USAGE;
         }
         io_cpus_set(&args.io_cpuset);
+        net_thread_start_hook = place_backend_thread;
     }
     /* Before any thread exists: the vCPU and every I/O thread inherit it. */
     if (args.cpus && sched_setaffinity(0, sizeof(args.cpuset), &args.cpuset) < 0) {

@@ -9,6 +9,8 @@
 #include "vpio/kvlist.h"
 #include "vpio/mac.h"
 
+void (*net_thread_start_hook)(void);
+
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 {
     if (err && errlen) {

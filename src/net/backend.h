@@ -99,6 +99,11 @@ static inline int net_poll_fd(struct net_backend *be)
     return be->ops->poll_fd ? be->ops->poll_fd(be) : -1;
 }
 unsigned net_recv_batch(struct net_backend *be, struct vpio_rxpkt *b, unsigned n);
+
+/* Called first thing by every thread a backend starts (the switch port's
+ * sw-rx), if set: the program places it (`vpio vm --io-cpus` sets it; this
+ * layer knows nothing of CPUs). */
+extern void (*net_thread_start_hook)(void);
 static inline int net_rx_pending(struct net_backend *be)
 {
     return be->ops->rx_pending ? be->ops->rx_pending(be) : 0;

@@ -26,7 +26,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "devif/io_cpus.h"
 #include "net/backend.h"
 #include "vpio/switch.h"
 
@@ -54,7 +53,8 @@ static void *rx_main(void *arg)
     struct net_backend *be = arg;
     struct sw_priv *s = be->priv;
     pthread_setname_np(pthread_self(), "sw-rx");
-    io_cpus_place_self();
+    if (net_thread_start_hook)
+        net_thread_start_hook();
     while (!atomic_load(&s->stop)) {
         int r = vpio_port_rx_wait(s->port, 100000); /* re-check stop every 100 ms */
         if (r < 0) {
