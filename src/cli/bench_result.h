@@ -24,11 +24,11 @@ int bench_parse_kv_line(const char *line, const char *prefix, struct bench_kv *k
 /* Finds the last line of text starting with prefix whose "app=" is app (app
  * NULL: any) and parses it. 0, or -1 if none. */
 int bench_find_result(const char *text, const char *prefix, const char *app, struct bench_kv *kv);
-/* Value of key as a number; def if missing or not a number. */
 /* Whether a line of a guest's log starts with "APP: " and says "ready"
  * ("pktgen: rx ready ...", "udp-recv: ready on ...", "echo: ready ..."):
  * the receiver's NIC is set up and its app is reading. */
 bool bench_log_says_ready(const char *text, const char *app);
+/* Value of key as a number; def if missing or not a number. */
 double bench_kv_num(const struct bench_kv *kv, const char *key, double def);
 const char *bench_kv_str(const struct bench_kv *kv, const char *key);
 

@@ -168,18 +168,27 @@ struct bench_backend {
 #define TESTPMD_MAIN_CPU 0
 #define TESTPMD_FWD_CPU 1 /* the forwarding lcore: polls this CPU at 100 % */
 
-static bool wait_output(struct bench_proc *p, const char *what, int tries)
+/* Re-reads p's output until says(output, what) holds (true), p exited or
+ * timeout_s passed (false). */
+static bool wait_log(struct bench_proc *p, bool (*says)(const char *, const char *),
+                     const char *what, double timeout_s)
 {
-    for (int i = 0; i < tries; i++) {
+    unsigned long long end = vpio_now_ns() + (unsigned long long)(timeout_s * 1e9);
+    while (vpio_now_ns() < end) {
         char *out = bench_proc_output(p);
-        bool up = strstr(out, what) != NULL;
+        bool yes = says(out, what);
         free(out);
-        if (up)
+        if (yes)
             return true;
-        if (bench_proc_exited(p, vpio_now_ns() + 50000000ull))
+        if (bench_proc_exited(p, vpio_now_ns() + 20000000ull))
             return false;
     }
     return false;
+}
+
+static bool log_contains(const char *log, const char *what)
+{
+    return strstr(log, what) != NULL;
 }
 
 static int start_backend(struct bench_ctx *c, const struct bench_row *row, const char *tag,
@@ -205,7 +214,7 @@ static int start_backend(struct bench_ctx *c, const struct bench_row *row, const
                             "-i",      port, "-s", b->sock[vm],       NULL};
             char *const *av = c->o.pin ? argv : argv + 3;
             if (bench_proc_start(&b->proc[vm], av, b->log[vm]) < 0 ||
-                (b->nproc = vm + 1, !wait_output(&b->proc[vm], "listening", 200))) {
+                (b->nproc = vm + 1, !wait_log(&b->proc[vm], log_contains, "listening", 10))) {
                 snprintf(err, errlen, "vpio vhost-user did not start (see %s)", b->log[vm]);
                 return -1;
             }
@@ -401,23 +410,6 @@ static int build_vm_argv(struct bench_ctx *c, const struct bench_row *row, int v
     return n;
 }
 
-/* Waits (up to timeout_s) until the guest app said it is ready (see
- * bench_log_says_ready). false if p exited or the time ran out. */
-static bool wait_ready(struct bench_proc *p, const char *app, double timeout_s)
-{
-    unsigned long long end = vpio_now_ns() + (unsigned long long)(timeout_s * 1e9);
-    while (vpio_now_ns() < end) {
-        char *out = bench_proc_output(p);
-        bool ready = bench_log_says_ready(out, app);
-        free(out);
-        if (ready)
-            return true;
-        if (bench_proc_exited(p, vpio_now_ns() + 20000000ull))
-            return false;
-    }
-    return false;
-}
-
 /* Whether a program is in PATH (an executable file). */
 static bool in_path(const char *prog)
 {
@@ -549,7 +541,7 @@ static void run_one(struct bench_ctx *c, const struct bench_row *row, unsigned f
          * CPU with a polling back-end (testpmd's lcore, a vhost-user port):
          * the sender then ran most of its time into a NIC nobody had set up
          * yet, and the row looked like a receive stall. */
-        if (vm == 1 && !wait_ready(&proc[1], app_rx, c->kvm ? 30 : 120)) {
+        if (vm == 1 && !wait_log(&proc[1], bench_log_says_ready, app_rx, c->kvm ? 30 : 120)) {
             set_note(r, "failed: the receiver VM never said it was ready (see %s)", path[1]);
             bench_proc_wait(&proc[1], 0);
             bench_proc_wait(&relay[0], 0);
@@ -782,6 +774,11 @@ static void print_cpu_table(struct bench_ctx *c, FILE *f)
     }
 }
 
+static const char *run_mode(const struct bench_ctx *c)
+{
+    return c->o.latency ? (c->o.poll ? "latency-poll" : "latency") : "stream";
+}
+
 static void write_csv(struct bench_ctx *c, FILE *f)
 {
     fprintf(f, "config,platform,api,frame,pps,gbps,exits_per_pkt,irqs_per_pkt,tx_exits_per_pkt,"
@@ -797,9 +794,9 @@ static void write_csv(struct bench_ctx *c, FILE *f)
                 r->gbps, r->exits_per_pkt, r->irqs_per_pkt, r->tx_exits_per_pkt,
                 r->rx_exits_per_pkt, r->tx_irqs_per_pkt, r->rx_irqs_per_pkt, r->tx_pkts, r->rx_pkts,
                 r->ratio_baseline, r->ratio_qemu, r->ran ? r->exit_source : "", r->note,
-                c->o.latency ? (c->o.poll ? "latency-poll" : "latency") : "stream", r->rtt_p50_us,
-                r->rtt_p99_us, r->rtt_p999_us, bench_platform_name(r->row->platform),
-                bench_nic_name(r->row->nic), bench_backend_name(r->row->link), r->ratio_virtio,
+                run_mode(c), r->rtt_p50_us, r->rtt_p99_us, r->rtt_p999_us,
+                bench_platform_name(r->row->platform), bench_nic_name(r->row->nic),
+                bench_backend_name(r->row->link), r->ratio_virtio,
                 bench_platform_name(bench_vm_platform(r->row, 1)),
                 bench_nic_name(bench_vm_nic(r->row, 1)));
     }
@@ -824,10 +821,9 @@ static void write_json(struct bench_ctx *c, FILE *f)
                 r->ran ? "true" : "false", r->rx_pps, r->gbps, r->exits_per_pkt, r->irqs_per_pkt,
                 r->tx_exits_per_pkt, r->rx_exits_per_pkt, r->tx_irqs_per_pkt, r->rx_irqs_per_pkt,
                 r->tx_pkts, r->rx_pkts, r->ratio_baseline, r->ratio_qemu,
-                r->ran ? r->exit_source : "", r->note,
-                c->o.latency ? (c->o.poll ? "latency-poll" : "latency") : "stream", r->rtt_p50_us,
-                r->rtt_p99_us, r->rtt_p999_us, bench_platform_name(r->row->platform),
-                bench_nic_name(r->row->nic), bench_backend_name(r->row->link), r->ratio_virtio,
+                r->ran ? r->exit_source : "", r->note, run_mode(c), r->rtt_p50_us, r->rtt_p99_us,
+                r->rtt_p999_us, bench_platform_name(r->row->platform), bench_nic_name(r->row->nic),
+                bench_backend_name(r->row->link), r->ratio_virtio,
                 bench_platform_name(bench_vm_platform(r->row, 1)),
                 bench_nic_name(bench_vm_nic(r->row, 1)));
         for (int t = 0; t < r->nthreads; t++)

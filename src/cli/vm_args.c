@@ -107,22 +107,26 @@ static int set_timeout(const char *val, void *ctx, char *err, size_t errlen)
     return 0;
 }
 
+/* A CPU list option: parsed into set, its text kept in *name. */
+static int cpu_list_opt(const char *val, cpu_set_t *set, const char **name, const char *what,
+                        char *err, size_t errlen)
+{
+    if (parse_cpu_list(val, set) < 0)
+        return bad(err, errlen, "bad %s (examples: 1, 0-1, 0,2)", what);
+    *name = val;
+    return 0;
+}
+
 static int set_cpus(const char *val, void *ctx, char *err, size_t errlen)
 {
     struct vm_args *a = ctx;
-    if (parse_cpu_list(val, &a->cpuset) < 0)
-        return bad(err, errlen, "%s", "bad CPU list (examples: 1, 0-1, 0,2)");
-    a->cpus = val;
-    return 0;
+    return cpu_list_opt(val, &a->cpuset, &a->cpus, "CPU list", err, errlen);
 }
 
 static int set_io_cpus(const char *val, void *ctx, char *err, size_t errlen)
 {
     struct vm_args *a = ctx;
-    if (parse_cpu_list(val, &a->io_cpuset) < 0)
-        return bad(err, errlen, "%s", "bad --io-cpus list (examples: 1, 0-1, 0,2)");
-    a->io_cpus = val;
-    return 0;
+    return cpu_list_opt(val, &a->io_cpuset, &a->io_cpus, "--io-cpus list", err, errlen);
 }
 
 static int set_halt_poll(const char *val, void *ctx, char *err, size_t errlen)

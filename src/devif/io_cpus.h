@@ -1,9 +1,10 @@
 /* Where a VM's I/O threads run (`vpio vm --io-cpus`): apart from its vCPU,
  * so that request/response traffic can have the vCPUs on one core and the
  * threads that serve their NICs on another. One VM per process: the set is
- * process-wide. Each I/O thread (io, sw-rx, csb-io) places itself when it
- * starts, whichever thread created it (the vCPU starts csb-io when the
- * guest turns the CSB on). */
+ * process-wide. Each I/O thread (io, csb-io; sw-rx through the net
+ * layer's net_thread_start_hook) places itself when it starts, whichever
+ * thread created it (the vCPU starts csb-io when the guest turns the CSB
+ * on). */
 #ifndef VPIO_DEVIF_IO_CPUS_H
 #define VPIO_DEVIF_IO_CPUS_H
 #include <sched.h>

@@ -176,9 +176,9 @@ static unsigned do_tx(struct vhost_net_port *vp)
                  * its first line now, the switch reads it after the batch. */
                 if (first < niov)
                     __builtin_prefetch(iov[first].iov_base);
+                vp->heads[n + dropped] = head;
                 vp->pkts[n++] = (struct vpio_pkt){
                     .len = (uint32_t)(len - hdr), .iovcnt = niov - first, .iov = iov + first};
-                vp->heads[n + dropped - 1] = head;
                 bytes += len - hdr;
                 continue;
             }
