@@ -8,7 +8,8 @@
 #     -m MODE          txmode: classic, sc or csb (default classic)
 #     -t SECONDS       how long the sender runs (default 4)
 #     -l BYTES         frame length (default 60)
-#     -b N             pktgen frames per sync (default 512)
+#     -r N             descriptors per e1000 ring in both guests (ring=, default 4096)
+#     -b N             pktgen frames per sync (default: half the ring)
 #     -g "OPTS"        more guest options for both VMs (e.g. "itr=195 napi=0")
 #     -v "OPTS"        more `vpio vm` options for both (e.g. "--halt-poll-ns 200000")
 #     -n "OPTS"        more --nic options for both (e.g. ",csb_poll_us=10")
@@ -17,16 +18,18 @@
 set -u
 BUILD=${BUILD:-build}
 cd "$(dirname "$0")/.."
-api=ring mode=classic secs=4 len=60 batch=512 gopts="" vopts="" nopts="" pin=1
-while getopts "a:m:t:l:b:g:v:n:Ph" o; do
+api=ring mode=classic secs=4 len=60 ring=4096 batch="" gopts="" vopts="" nopts="" pin=1
+while getopts "a:m:t:l:r:b:g:v:n:Ph" o; do
     case $o in
     a) api=$OPTARG ;; m) mode=$OPTARG ;; t) secs=$OPTARG ;; l) len=$OPTARG ;;
-    b) batch=$OPTARG ;; g) gopts=$OPTARG ;; v) vopts=$OPTARG ;; n) nopts=$OPTARG ;;
+    r) ring=$OPTARG ;; b) batch=$OPTARG ;; g) gopts=$OPTARG ;; v) vopts=$OPTARG ;; n) nopts=$OPTARG ;;
     P) pin=0 ;;
-    *) sed -n '2,17p' "$0"; exit 2 ;;
+    *) sed -n '2,18p' "$0"; exit 2 ;;
     esac
 done
 case $api in ring | socket) ;; *) echo "vm_pair: -a ring|socket" >&2; exit 2 ;; esac
+[ -n "$batch" ] || batch=$((ring / 2))
+gopts="ring=$ring $gopts"
 [ -r /dev/kvm ] && [ -w /dev/kvm ] || { echo "vm_pair: needs /dev/kvm" >&2; exit 1; }
 sw=pair$$
 tmp=$(mktemp -d /tmp/vpio-pair.XXXXXX)

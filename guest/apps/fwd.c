@@ -127,10 +127,10 @@ int fwd_main(const struct cmdline *cl)
     cmdline_u64(cl, "promisc", &promisc);
     const char *dur = cmdline_get(cl, "duration");
     if ((dur && !parse_seconds_ms(dur, &dur_ms)) || ia == ib || ia >= NIC_MAX || ib >= NIC_MAX ||
-        batch < 1 || batch > E1000_NTX - 1) {
+        batch < 1 || batch > E1000_RING_MAX - 1) {
         printf("fwd: error: usage: fwd [a=0] [b=1] [batch=1..%u] [duration=S] [idle=MS] "
                "[count=N] [copy=1] [promisc=0] [txmode=classic|sc|csb]\n",
-               E1000_NTX - 1);
+               E1000_RING_MAX - 1);
         return EXIT_USAGE;
     }
     u64 idx[2] = {ia, ib};

@@ -63,8 +63,9 @@ static int do_tx(const struct cmdline *cl)
     if (parse_seconds_ms(cmdline_get(cl, "duration"), &dur_ms) && dur_ms && !cmdline_get(cl, "count"))
         count = ~0ull;                      /* until the duration has passed */
     const char *d = cmdline_get(cl, "dst");
-    if ((d && !parse_mac(d, dst)) || len < 60 || len > 1514 || batch < 1 || batch > E1000_NTX - 1) {
-        printf("pktgen: error: bad dst=, len= (60..1514) or batch= (1..%u)\n", E1000_NTX - 1);
+    u32 max_batch = E1000_RING_MAX - 1; /* a sync moves at most what the ring has room for */
+    if ((d && !parse_mac(d, dst)) || len < 60 || len > 1514 || batch < 1 || batch > max_batch) {
+        printf("pktgen: error: bad dst=, len= (60..1514) or batch= (1..%u)\n", max_batch);
         return EXIT_USAGE;
     }
     struct nm_ring *r = &port.tx;
@@ -145,14 +146,14 @@ static int do_tx(const struct cmdline *cl)
 
 static int do_rx(const struct cmdline *cl)
 {
-    u64 count = 0, timeout = 30, idle_ms = 2000, batch = E1000_NRX, dur_ms = 0;
+    u64 count = 0, timeout = 30, idle_ms = 2000, batch = E1000_RING_MAX, dur_ms = 0;
     cmdline_u64(cl, "count", &count);
     cmdline_u64(cl, "timeout", &timeout);
     parse_seconds_ms(cmdline_get(cl, "duration"), &dur_ms);
     cmdline_u64(cl, "idle", &idle_ms);
     cmdline_u64(cl, "batch", &batch);
     if (!batch)
-        batch = E1000_NRX;
+        batch = E1000_RING_MAX;
     struct nm_ring *r = &port.rx;
     u64 pkts = 0, bytes = 0, other = 0, wakeups = 0;
     u64 start = rdtsc(), first = 0, last = 0;

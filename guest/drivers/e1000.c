@@ -87,7 +87,7 @@ static int csb_enable(struct e1000 *nic)
     struct e1000_csb *c = offered ? alloc_pages(1, 1) : NULL;
     if (c) {
         u64 pa = (u64)(uintptr_t)c;     /* identity mapped: physical == virtual */
-        csb_init(c, 0, E1000_NRX - 1);  /* the TDT and RDT just programmed */
+        csb_init(c, 0, nic->nrx - 1);   /* the TDT and RDT just programmed */
         e1000_write(nic, E1000_CSBAH, (u32)(pa >> 32));
         e1000_write(nic, E1000_CSBAL,
                     (u32)pa | E1000_CSBAL_ENABLE | (nic->csb_edge ? E1000_CSBAL_EDGE : 0));
@@ -137,6 +137,14 @@ static int parse_options(struct e1000 *nic, const struct cmdline *cl)
     cmdline_u64(cl, "sc_timeout_us", &sc_us);
     nic->sc_timeout = tsc_hz / 1000000 * (sc_us ? sc_us : 1);
     nic->txd_cmd = TXD_EOP | TXD_IFCS | TXD_RS | (nic->tidv || nic->tadv ? TXD_IDE : 0);
+    u64 ring = E1000_NTX;
+    if (cmdline_u64(cl, "ring", &ring) &&
+        (ring < E1000_RING_MIN || ring > E1000_RING_MAX || (ring & (ring - 1)))) {
+        printf("e1000: error: ring=%lu (a power of two, %u..%u)\n", ring, E1000_RING_MIN,
+               E1000_RING_MAX);
+        return -1;
+    }
+    nic->ntx = nic->nrx = (u32)ring;
     return 0;
 }
 
@@ -221,17 +229,18 @@ static int reset_device(struct e1000 *nic)
 /* Rings and buffers from the page allocator (physical == virtual). */
 static int alloc_rings(struct e1000 *nic)
 {
-    nic->tx = alloc_pages(E1000_NTX * 16 / PAGE_SIZE, 1);
-    nic->rx = alloc_pages(E1000_NRX * 16 / PAGE_SIZE, 1);   /* 128-byte aligned at least */
-    nic->txbuf = alloc_pages(E1000_NTX * E1000_BUF / PAGE_SIZE, 1);
-    nic->rxbuf = alloc_pages(E1000_NRX * E1000_BUF / PAGE_SIZE, 1);
+    nic->tx = alloc_pages(nic->ntx * 16 / PAGE_SIZE, 1);
+    nic->rx = alloc_pages(nic->nrx * 16 / PAGE_SIZE, 1); /* 128-byte aligned at least */
+    nic->txbuf = alloc_pages(nic->ntx * E1000_BUF / PAGE_SIZE, 1);
+    nic->rxbuf = alloc_pages(nic->nrx * E1000_BUF / PAGE_SIZE, 1);
     if (!nic->tx || !nic->rx || !nic->txbuf || !nic->rxbuf) {
-        printf("e1000: out of memory for rings\n");
+        printf("e1000: out of memory for rings (ring=%u: %u KiB of buffers per ring)\n", nic->ntx,
+               nic->ntx * E1000_BUF / 1024);
         return -1;
     }
-    for (u32 i = 0; i < E1000_NRX; i++)
+    for (u32 i = 0; i < nic->nrx; i++)
         nic->rx[i].addr = (u64)(uintptr_t)(nic->rxbuf + i * E1000_BUF);
-    for (u32 i = 0; i < E1000_NTX; i++)
+    for (u32 i = 0; i < nic->ntx; i++)
         nic->tx[i].addr = (u64)(uintptr_t)(nic->txbuf + i * E1000_BUF);
     return 0;
 }
@@ -247,9 +256,9 @@ static void configure_rx(struct e1000 *nic)
         e1000_write(nic, MTA + 4 * i, 0);
     e1000_write(nic, RDBAL, (u32)(uintptr_t)nic->rx);
     e1000_write(nic, RDBAH, 0);
-    e1000_write(nic, RDLEN, E1000_NRX * 16);
+    e1000_write(nic, RDLEN, nic->nrx * 16);
     e1000_write(nic, RDH, 0);
-    e1000_write(nic, RDT, E1000_NRX - 1);
+    e1000_write(nic, RDT, nic->nrx - 1);
 }
 
 /* Transmit side, up to enabling: the TX ring. TCTL comes later (enable_tx). */
@@ -257,7 +266,7 @@ static void configure_tx(struct e1000 *nic)
 {
     e1000_write(nic, TDBAL, (u32)(uintptr_t)nic->tx);
     e1000_write(nic, TDBAH, 0);
-    e1000_write(nic, TDLEN, E1000_NTX * 16);
+    e1000_write(nic, TDLEN, nic->ntx * 16);
     e1000_write(nic, TDH, 0);
     e1000_write(nic, TDT, 0);
 }
@@ -404,17 +413,17 @@ u32 e1000_tx_reclaim(struct e1000 *nic)
     u32 clean = nic->tx_clean;
     while (clean != nic->tx_hw_tail && (nic->tx[clean].status & DESC_DD)) {
         nic->tx[clean].status = 0;
-        clean = RING_NEXT(clean, E1000_NTX);
+        clean = RING_NEXT(clean, nic->ntx);
     }
     nic->tx_clean = clean;
     if (nic->tx_tail != nic->tx_hw_tail)
         tx_hand_over(nic, false);           /* sc: the interrupt may have come */
-    return (nic->tx_tail + E1000_NTX - nic->tx_clean) % E1000_NTX;
+    return (nic->tx_tail + nic->ntx - nic->tx_clean) % nic->ntx;
 }
 
 int e1000_tx(struct e1000 *nic, const void *frame, u32 len)
 {
-    u32 next = RING_NEXT(nic->tx_tail, E1000_NTX);
+    u32 next = RING_NEXT(nic->tx_tail, nic->ntx);
     if (next == nic->tx_clean) {
         e1000_tx_reclaim(nic);
         if (next == nic->tx_clean) {
@@ -461,7 +470,7 @@ void e1000_rx_advance(struct e1000 *nic)
         nic->rx_bytes += d->length;
     }
     d->status = 0;
-    nic->rx_next = (nic->rx_next + 1) % E1000_NRX;
+    nic->rx_next = (nic->rx_next + 1) % nic->nrx;
     nic->rx_pending++;
 }
 
@@ -490,10 +499,10 @@ void e1000_rx_refill(struct e1000 *nic)
     /* An RDT write is a VM exit (and, on vpio, the pull that brings the
      * next frames in): buffers go back a quarter ring at a time, or all at
      * once when nothing is left to read (before the driver sleeps). */
-    if (nic->rx_pending < E1000_NRX / 4 && !rx_empty(nic))
+    if (nic->rx_pending < nic->nrx / 4 && !rx_empty(nic))
         return;
     nic->rx_pending = 0;
-    e1000_rx_give(nic, (nic->rx_next + E1000_NRX - 1) % E1000_NRX);
+    e1000_rx_give(nic, (nic->rx_next + nic->nrx - 1) % nic->nrx);
 }
 
 void e1000_rx_wait(struct e1000 *nic) { e1000_rx_wait_any(&nic, 1); }
@@ -522,9 +531,14 @@ static void napi_disarm(struct e1000 *nic)
 
 bool e1000_rx_sleep_arm(struct e1000 *nic)
 {
+    /* csb: host_rdh as it is before this look at DD. The re-check compares
+     * with it, not with rx_next: the guest reads by DD, ahead of the host's
+     * end-of-pass publication, and comparing with rx_next made a guest
+     * spin (never sleep) on the core its host threads need. */
+    u32 rdh = nic->csb ? csb_host_rdh(nic->csb, nic->nrx, nic->rx_next) : 0;
     bool sleep = rx_empty(nic);
     if (sleep && nic->csb) {            /* flag, barrier, re-check (docs/csb.md) */
-        sleep = csb_rx_sleep_ok(nic->csb, nic->rx_next, E1000_NRX) && rx_empty(nic);
+        sleep = csb_rx_sleep_ok(nic->csb, rdh, nic->nrx) && rx_empty(nic);
     } else if (sleep && nic->napi_mask) { /* unmask, then look once more */
         napi_arm(nic, ICR_RXT0 | ICR_RXO | ICR_RXDMT0);
         sleep = rx_empty(nic);
@@ -556,14 +570,17 @@ void e1000_rx_wait_any(struct e1000 *const *nics, unsigned n)
 void e1000_tx_wait(struct e1000 *nic)
 {
     u64 seen = irq_seq_read();
+    /* csb: host_tdh before the reclaim (by DD, which runs ahead of the
+     * host's end-of-pass publication): the re-check compares with it. */
+    u32 tdh = nic->csb ? csb_host_tdh(nic->csb, nic->ntx, nic->tx_clean) : 0;
     e1000_tx_reclaim(nic);
     if (e1000_tx_space(nic))
         return;
     tx_hand_over(nic, true); /* sc: nothing stays deferred while we sleep */
     bool sleep = nic->irqs_on;
     if (sleep && nic->csb) { /* flag, barrier, re-check (docs/csb.md) */
-        sleep = csb_tx_sleep_ok(nic->csb, nic->tx_clean, E1000_NTX) &&
-                !(nic->tx[nic->tx_clean].status & DESC_DD);
+        sleep =
+            csb_tx_sleep_ok(nic->csb, tdh, nic->ntx) && !(nic->tx[nic->tx_clean].status & DESC_DD);
     } else if (sleep && (nic->napi_mask & ICR_TXDW)) { /* unmask, then look once more */
         napi_arm(nic, ICR_TXDW);
         sleep = !(nic->tx[nic->tx_clean].status & DESC_DD);

@@ -23,8 +23,15 @@
 #include "kernel.h"
 #include "e1000_csb.h"
 
-#define E1000_NTX 1024             /* deep: a batch of up to 1023 frames per TDT write or CSB publication */
-#define E1000_NRX 1024             /* deep: QEMU drops what a flush of its queue cannot place */
+/* Descriptors per ring (TX and RX alike): ring=N on the command line, a
+ * power of two in [E1000_RING_MIN, E1000_RING_MAX]. Deep rings mean fewer
+ * syncs (each a TDT/RDT write, an exit, unless the CSB is on): a batch of up
+ * to N-1 frames per TDT write, and on vpio an RDT write pulls up to N-1
+ * frames in one exit. Each ring costs N x E1000_BUF of guest RAM. */
+#define E1000_RING_MIN 256 /* one page of descriptors */
+#define E1000_RING_MAX 4096
+#define E1000_NTX 1024 /* the default (ring= not given), TX ... */
+#define E1000_NRX 1024 /* ... and RX: QEMU drops what a flush of its queue cannot place */
 #define E1000_BUF 2048
 
 struct e1000_tx_desc {
@@ -50,6 +57,7 @@ struct e1000 {
     volatile struct e1000_tx_desc *tx;
     volatile struct e1000_rx_desc *rx;
     u8 *txbuf, *rxbuf;                  /* E1000_BUF per slot */
+    u32 ntx, nrx;                       /* descriptors per ring (ring=) */
     u32 tx_tail, tx_clean;              /* next to fill, next to reclaim */
     u32 rx_next;                        /* next to read */
     u32 rx_pending;                     /* consumed since the last refill */
@@ -110,7 +118,7 @@ void e1000_tx_wait(struct e1000 *nic);
 /* Free TX descriptors (one is always kept empty). */
 static inline u32 e1000_tx_space(const struct e1000 *nic)
 {
-    return (nic->tx_clean + E1000_NTX - 1 - nic->tx_tail) % E1000_NTX;
+    return (nic->tx_clean + nic->ntx - 1 - nic->tx_tail) % nic->ntx;
 }
 
 /* RX: peek the next received frame; advance past it; refill gives consumed

@@ -118,11 +118,11 @@ u32 csb_host_rdh(const struct e1000_csb *c, u32 n, u32 fallback)
     return v < n ? v : fallback;
 }
 
-bool csb_rx_sleep_ok(struct e1000_csb *c, u32 rx_next, u32 n)
+bool csb_rx_sleep_ok(struct e1000_csb *c, u32 seen, u32 n)
 {
     STORE_REL(&c->guest_need_rxintr, 1);
     FULL_FENCE();
-    if (csb_host_rdh(c, n, rx_next) == rx_next)
+    if (csb_host_rdh(c, n, seen) == seen)
         return true; /* still nothing: the host will see the flag */
     STORE_REL(&c->guest_need_rxintr, 0);
     return false;
@@ -133,11 +133,11 @@ void csb_rx_awake(struct e1000_csb *c)
     STORE_REL(&c->guest_need_rxintr, 0);
 }
 
-bool csb_tx_sleep_ok(struct e1000_csb *c, u32 tx_clean, u32 n)
+bool csb_tx_sleep_ok(struct e1000_csb *c, u32 seen, u32 n)
 {
     STORE_REL(&c->guest_need_txintr, 1);
     FULL_FENCE();
-    if (csb_host_tdh(c, n, tx_clean) == tx_clean)
+    if (csb_host_tdh(c, n, seen) == seen)
         return true;
     STORE_REL(&c->guest_need_txintr, 0);
     return false;

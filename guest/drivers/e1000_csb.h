@@ -67,16 +67,21 @@ u32 csb_host_rdh(const struct e1000_csb *c, u32 n, u32 fallback);
 
 /* Sleeper side, RX: the guest found nothing at rx_next and wants to sleep.
  * Sets guest_need_rxintr, full barrier, re-reads host_rdh. Returns true if
- * the guest may sleep (still nothing); false if frames appeared, in which
- * case the flag is cleared again and the caller goes on polling. */
-bool csb_rx_sleep_ok(struct e1000_csb *c, u32 rx_next, u32 n);
+ * the guest may sleep (host_rdh still equals seen: the value the caller read
+ * before its last look at the ring); false if the host published since, in
+ * which case the flag is cleared again and the caller goes on polling. A
+ * guest that reads by DD passes the host_rdh it read before that look (it
+ * may be ahead of the host's publication; the host reads the flag after
+ * its next one); a guest that follows host_rdh passes rx_next. */
+bool csb_rx_sleep_ok(struct e1000_csb *c, u32 seen, u32 n);
 /* After waking (or while busy polling): interrupts not wanted. */
 void csb_rx_awake(struct e1000_csb *c);
 
 /* Sleeper side, TX: the ring is full at tx_clean (the oldest descriptor not
  * yet reclaimed). Sets guest_need_txintr, full barrier, re-reads host_tdh.
- * true = still nothing completed, may sleep; false = flag cleared, go on. */
-bool csb_tx_sleep_ok(struct e1000_csb *c, u32 tx_clean, u32 n);
+ * true = host_tdh still equals seen (read before the last reclaim; as for
+ * RX), may sleep; false = flag cleared, go on. */
+bool csb_tx_sleep_ok(struct e1000_csb *c, u32 seen, u32 n);
 void csb_tx_awake(struct e1000_csb *c);
 
 /* Send combining: should the pending software tail be written to TDT now?

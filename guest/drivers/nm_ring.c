@@ -12,13 +12,13 @@ void nm_open(struct nm_port *p, struct e1000 *nic)
 {
     p->nic = nic;
     p->vnet = NULL;
-    for (u32 i = 0; i < E1000_NTX; i++)
+    for (u32 i = 0; i < nic->ntx; i++)
         p->txslot[i] = (struct nm_slot){(u8 *)(uintptr_t)nic->tx[i].addr, 0, 0};
-    for (u32 i = 0; i < E1000_NRX; i++)
+    for (u32 i = 0; i < nic->nrx; i++)
         p->rxslot[i] = (struct nm_slot){(u8 *)(uintptr_t)nic->rx[i].addr, 0, 0};
-    nm_ring_init(&p->tx, p->txslot, E1000_NTX, nic->tx_tail, E1000_BUF);
-    p->tx.tail = (nic->tx_clean + E1000_NTX - 1) % E1000_NTX;
-    nm_ring_init(&p->rx, p->rxslot, E1000_NRX, nic->rx_next, E1000_BUF);
+    nm_ring_init(&p->tx, p->txslot, nic->ntx, nic->tx_tail, E1000_BUF);
+    p->tx.tail = (nic->tx_clean + nic->ntx - 1) % nic->ntx;
+    nm_ring_init(&p->rx, p->rxslot, nic->nrx, nic->rx_next, E1000_BUF);
     p->rx.tail = nic->rx_next;
 }
 
@@ -28,7 +28,7 @@ int nm_txsync(struct nm_port *p)
         return vnet_nm_txsync(p);
     struct nm_ring *r = &p->tx;
     struct e1000 *nic = p->nic;
-    const u32 n = E1000_NTX;
+    const u32 n = nic->ntx;
     u32 head = r->head;
     if (!nm_ring_in_range(head, r->hwcur, r->tail, n) ||
         !nm_ring_in_range(r->cur, head, r->tail, n))
@@ -74,7 +74,7 @@ int nm_rxsync(struct nm_port *p)
         return vnet_nm_rxsync(p);
     struct nm_ring *r = &p->rx;
     struct e1000 *nic = p->nic;
-    const u32 n = E1000_NRX;
+    const u32 n = nic->nrx;
     u32 head = r->head;
     if (!nm_ring_in_range(head, r->hwcur, r->tail, n) ||
         !nm_ring_in_range(r->cur, head, r->tail, n))
@@ -126,7 +126,7 @@ u32 nm_tx_pending(const struct nm_port *p)
 {
     if (p->vnet)
         return vnet_nm_tx_pending(p);
-    return (p->nic->tx_tail + E1000_NTX - p->nic->tx_clean) % E1000_NTX;
+    return (p->nic->tx_tail + p->nic->ntx - p->nic->tx_clean) % p->nic->ntx;
 }
 
 u32 nm_tx_drain(struct nm_port *p, u64 timeout_us)

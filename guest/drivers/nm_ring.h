@@ -54,7 +54,7 @@ struct nm_port {
     struct e1000 *nic; /* the NIC: an e1000 ... */
     struct vnet *vnet; /* ... or a virtio-net (nm_open_vnet; nic is then NULL) */
     struct nm_ring tx, rx;
-    struct nm_slot txslot[E1000_NTX], rxslot[E1000_NRX];
+    struct nm_slot txslot[E1000_RING_MAX], rxslot[E1000_RING_MAX]; /* the NIC's ntx/nrx used */
 };
 
 static inline u32 nm_ring_next(const struct nm_ring *r, u32 i)

@@ -109,7 +109,7 @@ extern "C" {
 
 /* ---- Limits (compile-time; every process of a switch uses the same) ---- */
 #define VPIO_SW_MAX_PORTS 64    /* ports per switch */
-#define VPIO_SW_RING_SLOTS 1024 /* slots per ring (power of two) */
+#define VPIO_SW_RING_SLOTS 4096 /* slots per ring (power of two) */
 #define VPIO_SW_BUF_SIZE 2048   /* bytes per slot buffer */
 #define VPIO_SW_MAX_FRAGS 8     /* slots per frame at most */
 #define VPIO_SW_MAX_FRAME (VPIO_SW_MAX_FRAGS * VPIO_SW_BUF_SIZE)

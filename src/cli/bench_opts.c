@@ -141,7 +141,8 @@ int bench_parse_opts(int argc, char **argv, struct bench_opts *o, char *err, siz
                              .platform = "all",
                              .kernel = "build/guest.elf",
                              .outdir = "build/bench",
-                             .pin = sysconf(_SC_NPROCESSORS_ONLN) >= 2};
+                             .pin = sysconf(_SC_NPROCESSORS_ONLN) >= 2,
+                             .ring = BENCH_GUEST_RING_DEFAULT};
     int platform = 2;
     const struct opt_def defs[] = {
         {0, "quick", OPT_CALL, NULL, "short run: 2 s per row, 60-byte frames only", .out = o,
@@ -175,6 +176,10 @@ int bench_parse_opts(int argc, char **argv, struct bench_opts *o, char *err, siz
         {0, "split", OPT_CALL, NULL,
          "both VMs' vCPUs on CPU 0, what serves their NICs on CPU 1 (see below)", .out = o,
          .call = split_opt},
+        {0, "ring", OPT_UINT, "N",
+         "descriptors per e1000 ring in the guests, a power of two, 256..4096 (default 4096);"
+         " ring-API senders sync every N/2 frames",
+         .out = &o->ring, .min = BENCH_GUEST_RING_MIN, .max = BENCH_GUEST_RING_MAX},
         {0, "no-pin", OPT_CALL, NULL, "let the VMs run on any CPU (default: pinned, see below)",
          .out = o, .call = no_pin},
     };
@@ -194,6 +199,10 @@ int bench_parse_opts(int argc, char **argv, struct bench_opts *o, char *err, siz
     }
     if (o->poll && !o->latency) {
         snprintf(err, errlen, "--poll needs --latency (the stream apps always poll while busy)");
+        return -1;
+    }
+    if (o->ring & (o->ring - 1)) {
+        snprintf(err, errlen, "--ring %llu: not a power of two", (unsigned long long)o->ring);
         return -1;
     }
     o->platform = platforms[platform];

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define MAX_FRAMES 4
 
@@ -18,6 +19,7 @@ struct bench_opts {
     bool latency; /* --latency: request/response rows instead of streams */
     bool poll;    /* --poll (with --latency): both apps spin instead of sleeping */
     bool split;   /* --split: vCPUs on CPU 0, their I/O on CPU 1 */
+    uint64_t ring; /* --ring: descriptors per e1000 ring in the guests */
 };
 
 /* Returns 0, 1 after printing --help to stdout, or -1 with one line in err. */

@@ -61,8 +61,26 @@ const size_t bench_row_count = sizeof(bench_rows) / sizeof(bench_rows[0]);
  * 20000 interrupts/s (InterruptThrottleRate), TIDV 8, TADV 32, RDTR 0,
  * RADV 8 (1.024 us units). */
 #define BENCH_MODERATION " itr=195 tidv=8 tadv=32 rdtr=0 radv=8"
-/* Frames per ring sync of pktgen, as netmap's pkt-gen's default burst. */
-#define BENCH_RING_BATCH 512
+/* Descriptors per e1000 ring in the guests (guest ring=, both VMs, vpio and
+ * QEMU alike; vpio bench --ring): deep rings, so that one TDT write sends and
+ * one RDT write pulls up to ring-1 frames (docs/results.md, "Deeper rings").
+ * Ring-API rows sync every ring/2 frames on an e1000; on virtio-net every
+ * BENCH_VIRTIO_RING_BATCH (netmap pkt-gen's default burst is 512). */
+static unsigned guest_ring = BENCH_GUEST_RING_DEFAULT;
+#define BENCH_VIRTIO_RING_BATCH 512
+
+int bench_set_guest_ring(unsigned ring)
+{
+    if (ring < BENCH_GUEST_RING_MIN || ring > BENCH_GUEST_RING_MAX || (ring & (ring - 1)))
+        return -1;
+    guest_ring = ring;
+    return 0;
+}
+
+unsigned bench_guest_ring(void)
+{
+    return guest_ring;
+}
 
 /* Addresses from the benchmarking range 198.18.0.0/15; the sender is .1. */
 #define SENDER_IP "198.18.0.1"
@@ -90,14 +108,18 @@ bool bench_vm_mitigation(const struct bench_row *row, int vm)
     return vm == 1 && row->rx_txmode ? row->rx_mitigation : row->mitigation;
 }
 
-/* " txmode=... [moderation] [nic=virtio]" of one VM, appended at buf + n. */
+/* " txmode=... [moderation] nic=virtio|ring=N" of one VM, appended at buf + n. */
 static int append_nic_args(const struct bench_row *row, int vm, char *buf, size_t len, int n)
 {
     if (n < 0 || (size_t)n >= len)
         return -1;
+    char nic[32];
+    if (bench_vm_nic(row, vm) == BENCH_VIRTIO)
+        snprintf(nic, sizeof(nic), " nic=virtio");
+    else
+        snprintf(nic, sizeof(nic), " ring=%u", guest_ring);
     return n + snprintf(buf + n, len - (size_t)n, " txmode=%s%s%s", bench_vm_txmode(row, vm),
-                        bench_vm_mitigation(row, vm) ? BENCH_MODERATION : "",
-                        bench_vm_nic(row, vm) == BENCH_VIRTIO ? " nic=virtio" : "");
+                        bench_vm_mitigation(row, vm) ? BENCH_MODERATION : "", nic);
 }
 
 int bench_guest_cmdline(const struct bench_row *row, bool sender, unsigned frame, double seconds,
@@ -119,8 +141,10 @@ int bench_guest_cmdline(const struct bench_row *row, bool sender, unsigned frame
                          UDP_PORT, rx_seconds + 30);
     } else {
         if (sender)
-            n = snprintf(buf, len, "pktgen tx len=%u duration=%g batch=%d dst=%s", frame, seconds,
-                         BENCH_RING_BATCH, dst_mac);
+            n = snprintf(buf, len, "pktgen tx len=%u duration=%g batch=%u dst=%s", frame, seconds,
+                         bench_vm_nic(row, 0) == BENCH_VIRTIO ? BENCH_VIRTIO_RING_BATCH
+                                                              : guest_ring / 2,
+                         dst_mac);
         else
             n = snprintf(buf, len, "pktgen rx timeout=%g idle=1000", rx_seconds + 30);
     }

@@ -44,6 +44,14 @@ bool bench_vm_mitigation(const struct bench_row *row, int vm);
 extern const struct bench_row bench_rows[];
 extern const size_t bench_row_count;
 
+/* Descriptors per e1000 ring of the guests (their ring= option): a power of
+ * two in [MIN, MAX]; -1 if not. Ring-API senders sync every ring/2 frames. */
+#define BENCH_GUEST_RING_DEFAULT 4096
+#define BENCH_GUEST_RING_MIN 256
+#define BENCH_GUEST_RING_MAX 4096
+int bench_set_guest_ring(unsigned ring);
+unsigned bench_guest_ring(void);
+
 /* Guest command lines for a row: receiver and sender, frame bytes (without
  * FCS), run seconds. dst_mac is the receiver's MAC. Returns 0 or -1 (buffer
  * too small). */

@@ -912,6 +912,7 @@ int cmd_bench(int argc, char **argv)
         fprintf(stderr, "vpio bench: %s\n", err);
         return 64;
     }
+    bench_set_guest_ring((unsigned)c.o.ring); /* checked by the parser */
     static char self[512];
     if (!c.o.vpio) {
         self_path(self, sizeof(self));
@@ -950,11 +951,12 @@ int cmd_bench(int argc, char **argv)
     bench_netns_destroy(&c.ns);
     vpio_switch_remove(c.switch_name, 1); /* if a switch row created it */
     compute_ratios(&c);
-    printf("\nvpio bench: %g s per row, guest to guest%s, %s\n\n", c.o.duration,
-           c.o.latency ? ", request/response" : "",
+    printf("\nvpio bench: %g s per row, guest to guest%s, %s, e1000 rings of %u descriptors\n\n",
+           c.o.duration, c.o.latency ? ", request/response" : "",
            !c.o.pin    ? "VMs not pinned"
            : c.o.split ? "both vCPUs on CPU 0, their I/O threads and back-ends on CPU 1"
-                       : "sender on CPU 0, receiver on CPU 1");
+                       : "sender on CPU 0, receiver on CPU 1",
+           bench_guest_ring());
     print_table(&c, stdout);
     fflush(stdout); /* before the plot's messages on standard error */
     char path[512];

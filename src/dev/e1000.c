@@ -530,19 +530,27 @@ uint64_t e1000_rx_arrived(struct e1000 *dev)
         return E1000_RX_NODESC_RETRY_NS;
     uint64_t retry = 0, now = e1000_now_locked(dev);
     uint64_t since = now - dev->rx_last_pull_ns;
-    if (dev->rx_last_pull_ns && since < E1000_RX_PULL_GRACE_NS) {
+    /* With the CSB the pulls are the I/O thread's: once it sleeps (it waits
+     * on its doorbell, not on the backend) nobody else would take them. */
+    bool puller_awake = !dev->csb.enabled || !dev->csb.sleeping;
+    if (puller_awake && dev->rx_last_pull_ns && since < E1000_RX_PULL_GRACE_NS) {
         retry = E1000_RX_PULL_GRACE_NS - since; /* the guest polls: its next pull takes them */
         dev->stats.rx_arrivals_deferred++;
     } else {
         e1000_rx_poll_locked(dev);
         if (dev->rx_taken >= E1000_RX_POLL_BUDGET)
             retry = 1; /* more may wait: again at once, after the lock was released */
-        else if (dev->backend && net_rx_pending(dev->backend))
-            /* No room: the guest's next RDT write pulls them. A receiver
-             * not even set up is looked at rarely. */
-            retry = (R(dev, E1000_RCTL) & E1000_RCTL_EN) && R(dev, E1000_RDLEN)
-                        ? E1000_RX_NODESC_RETRY_NS
-                        : E1000_RX_OFF_RETRY_NS;
+        else if (dev->backend && net_rx_pending(dev->backend)) {
+            /* No room: the guest's next RDT write pulls them (with the CSB:
+             * its refill kicks the sleeping CSB thread, armed here). A
+             * receiver not even set up is looked at rarely. */
+            if (e1000_csb_rx_kick_arm(dev))
+                retry = 1;
+            else
+                retry = (R(dev, E1000_RCTL) & E1000_RCTL_EN) && R(dev, E1000_RDLEN)
+                            ? E1000_RX_NODESC_RETRY_NS
+                            : E1000_RX_OFF_RETRY_NS;
+        }
     }
     e1000_leave(dev);
     return retry;

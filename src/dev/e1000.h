@@ -119,6 +119,7 @@ struct e1000_stats {
     uint64_t csb_doorbells;              /* kicks passed to the I/O thread's doorbell */
     uint64_t csb_sleeps;                 /* prepare_sleep said "sleep" */
     uint64_t csb_sleep_aborts;           /* prepare_sleep found work after setting the flags */
+    uint64_t csb_rx_kick_arms; /* a full guest ring armed host_need_rxkick (thread asleep) */
     uint64_t csb_irqs_suppressed;        /* causes dropped: the guest did not ask (need_*intr 0) */
 };
 
@@ -147,7 +148,7 @@ struct e1000_rx_frame { /* a frame waiting for RX descriptors */
 #define E1000_TX_PKT_MAX 65536             /* frame cap (before TSO splitting) */
 #define E1000_TX_DD_MAX 2048               /* descriptors written back per batch at most */
 #define E1000_RX_FRAME_MAX 16384           /* largest frame the model receives (LPE) */
-#define E1000_RX_POLL_BUDGET 1024          /* frames per e1000_rx_poll(): a guest ring's worth */
+#define E1000_RX_POLL_BUDGET 4096          /* frames per e1000_rx_poll(): a guest ring's worth */
 #define E1000_RX_PULL_GRACE_NS 200000ull   /* a guest whose pull got frames this recently polls */
 #define E1000_RX_NODESC_RETRY_NS 200000ull /* frames wait, no free descriptor: look again then */
 #define E1000_RX_OFF_RETRY_NS 10000000ull  /* frames wait, receiver disabled or not set up */

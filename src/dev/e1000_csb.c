@@ -315,6 +315,20 @@ out:
     return sleep;
 }
 
+bool e1000_csb_rx_kick_arm(struct e1000 *dev)
+{
+    if (!dev->csb.enabled || !dev->csb.sleeping)
+        return false; /* an awake thread arms it itself before it sleeps */
+    store_rel(dev, CSB_HOST_NEED_RXKICK, next_sleep_value(dev));
+    full_fence(); /* the flag visible before guest_rdt is re-read */
+    if (load_acq(dev, CSB_GUEST_RDT) == dev->csb.rx_seen) {
+        dev->stats.csb_rx_kick_arms++;
+        return false;
+    }
+    store_rel(dev, CSB_HOST_NEED_RXKICK, 0); /* buffers came meanwhile: no kick needed */
+    return true;
+}
+
 void e1000_csb_wake(struct e1000 *dev)
 {
     pthread_mutex_lock(&dev->lock);

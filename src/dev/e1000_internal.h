@@ -110,6 +110,11 @@ void e1000_csb_tx_sync(struct e1000 *dev);    /* TDT from guest_tdt (validated) 
 void e1000_csb_tx_publish(struct e1000 *dev); /* host_tdh = TDH (release) */
 void e1000_csb_rx_sync(struct e1000 *dev);
 void e1000_csb_rx_publish(struct e1000 *dev);
+/* Frames wait in the backend, the guest ring has no free buffer and the CSB
+ * thread sleeps: set host_need_rxkick (full barrier, re-check guest_rdt) so
+ * that the guest's next refill kicks the thread, which then delivers them.
+ * True if guest_rdt moved meanwhile (deliver again now, no kick will come). */
+bool e1000_csb_rx_kick_arm(struct e1000 *dev);
 /* Drops the TX/RX causes the guest did not ask for (guest_need_*intr 0);
  * a full barrier first (the index was published before). */
 uint32_t e1000_csb_filter(struct e1000 *dev, uint32_t cause);

@@ -103,9 +103,24 @@ static void rows_and_command_lines(void **state)
         const struct bench_row *r = &bench_rows[i];
         assert_int_equal(bench_guest_cmdline(r, true, 60, 2, "x", buf, sizeof(buf)), 0);
         assert_true((strstr(buf, " itr=195 ") != NULL) == r->mitigation);
+        bool virtio = strstr(buf, "nic=virtio") != NULL;
         if (r->api == BENCH_RING)
-            assert_non_null(strstr(buf, "batch=512"));
+            assert_non_null(strstr(buf, virtio ? "batch=512" : "batch=2048")); /* half the ring */
+        assert_true(virtio || strstr(buf, " ring=4096") != NULL);
     }
+    /* --ring: another depth for the e1000 guests, the ring rows' batch follows */
+    assert_int_equal(bench_set_guest_ring(1000), -1);
+    assert_int_equal(bench_set_guest_ring(8192), -1);
+    assert_int_equal(bench_set_guest_ring(1024), 0);
+    const struct bench_row *ring = NULL;
+    for (size_t i = 0; i < bench_row_count && !ring; i++)
+        if (bench_rows[i].api == BENCH_RING && bench_rows[i].nic != BENCH_VIRTIO)
+            ring = &bench_rows[i];
+    assert_non_null(ring);
+    assert_int_equal(bench_guest_cmdline(ring, true, 60, 2, "x", buf, sizeof(buf)), 0);
+    assert_non_null(strstr(buf, "batch=512"));
+    assert_non_null(strstr(buf, " ring=1024"));
+    assert_int_equal(bench_set_guest_ring(BENCH_GUEST_RING_DEFAULT), 0);
 }
 
 /* --latency rows: udp-rr (one in flight) against echo on its port. */

@@ -215,6 +215,15 @@ static void bench_args(void **state)
     assert_false(o.split);
     assert_int_equal(bench(&o, err, "--split", "--no-pin", NULL), -1);
     assert_non_null(strstr(err, "--no-pin"));
+    /* --ring: the guests' e1000 ring depth, a power of two in 256..4096 */
+    assert_int_equal(bench(&o, err, NULL), 0);
+    assert_int_equal(o.ring, 4096);
+    assert_int_equal(bench(&o, err, "--ring", "1024", NULL), 0);
+    assert_int_equal(o.ring, 1024);
+    assert_int_equal(bench(&o, err, "--ring", "1000", NULL), -1);
+    assert_non_null(strstr(err, "power of two"));
+    assert_int_equal(bench(&o, err, "--ring", "128", NULL), -1);
+    assert_int_equal(bench(&o, err, "--ring", "8192", NULL), -1);
     /* An unknown row is an error naming the valid ones (it used to run nothing). */
     assert_int_equal(bench(&o, err, "--rows", "nosuchrow", NULL), -1);
     assert_non_null(strstr(err, "unknown row 'nosuchrow'"));

@@ -289,7 +289,19 @@ static void test_sec_bounded_work_per_exit(void **state)
     h_free(t);
 
     /* RX: a poll moves at most E1000_RX_POLL_BUDGET frames */
-    rx_setup(h, 2048, 0); /* more free descriptors than the budget */
+    /* More free descriptors than the budget; 2 KiB buffers, so that they
+     * fit the harness's RAM (rx_setup spaces them 16 KiB apart). */
+    const uint32_t nrx = E1000_RX_POLL_BUDGET + 256;
+    for (uint32_t i = 0; i < nrx; i++) {
+        uint8_t *d = h->ram + RX_RING + 16 * i;
+        memset(d, 0, 16);
+        put_le64(d, RX_BUF + (uint64_t)i * 2048);
+    }
+    wr(h, E1000_RDBAL, RX_RING);
+    wr(h, E1000_RDLEN, nrx * 16);
+    wr(h, E1000_RDH, 0);
+    wr(h, E1000_RDT, nrx - 1);
+    wr(h, E1000_RCTL, E1000_RCTL_EN | E1000_RCTL_BAM | E1000_RCTL_SECRC);
     uint8_t f[64];
     make_frame(f, 64, TEST_MAC, 1);
     for (int i = 0; i < E1000_RX_POLL_BUDGET + 100; i++)

@@ -5,6 +5,7 @@
  * writes; an arrival notice is left to a guest that is pulling. */
 #include <poll.h>
 #include <stdio.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "test_e1000_harness.h"
@@ -121,14 +122,96 @@ static void test_switch_drops_are_missed(void **state)
     tx_setup(p.a, 2048);
     rx_setup(p.b, 16, 0);
     wr(p.b, E1000_IMS, E1000_ICR_RXO);
-    send_frames(p.a, 1100, 0); /* the port ring holds 1023 */
+    /* The port ring holds VPIO_SW_RING_SLOTS - 1; 77 more are sent, in
+     * passes of 1500 (the TX buffers must stay below the harness's RX area). */
+    const unsigned total = VPIO_SW_RING_SLOTS + 76, held = VPIO_SW_RING_SLOTS - 1;
+    for (unsigned sent = 0; sent < total;) {
+        unsigned k = total - sent < 1500 ? total - sent : 1500;
+        send_frames(p.a, k, sent);
+        sent += k;
+    }
     assert_int_equal(e1000_rx_poll(&p.b->dev), 15);
-    assert_int_equal(rd(p.b, E1000_MPC), 1100 - 1023);
-    assert_int_equal(st(p.b).drops[E1000_DROP_RX_NO_DESC], 1100 - 1023);
+    assert_int_equal(rd(p.b, E1000_MPC), total - held);
+    assert_int_equal(st(p.b).drops[E1000_DROP_RX_NO_DESC], total - held);
     assert_true(rd(p.b, E1000_ICR) & E1000_ICR_RXO);
     assert_int_equal(rd(p.b, E1000_MPC), 0); /* clear on read; reported once */
     e1000_rx_poll(&p.b->dev);
     assert_int_equal(rd(p.b, E1000_MPC), 0);
+    pair_close(&p);
+}
+
+/* The CSB page of the receiving model, in its RAM (the ring areas are above). */
+#define CSB_GPA 0x8000u
+static uint32_t *csb_field(struct h *h, size_t off)
+{
+    return (uint32_t *)(void *)(h->ram + CSB_GPA + off);
+}
+
+/* With the CSB on and its I/O thread asleep, frames that wait in the switch
+ * for buffers must arm host_need_rxkick from the arrival notice, so that the
+ * guest's refill kicks the thread (docs/csb.md): nothing else would deliver
+ * them before the next retry (E1000_RX_NODESC_RETRY_NS), while the switch
+ * ring overflows. A refill that came before the flag was seen is caught by
+ * the re-check instead (deliver again at once, flag cleared). An awake thread
+ * arms the flag itself before it sleeps. */
+static void test_csb_waiting_frames_arm_rx_kick(void **state)
+{
+    (void)state;
+    struct pair p;
+    pair_open(&p);
+    struct h *b = p.b;
+    b->dev.cfg.csb = true;
+    tx_setup(p.a, 64);
+    rx_setup(b, 16, 0); /* RDT 15: 15 free descriptors */
+    *csb_field(b, offsetof(struct e1000_csb, guest_rdt)) = 15;
+    *csb_field(b, offsetof(struct e1000_csb, guest_need_rxintr)) = 1;
+    wr(b, E1000_CSBAH, 0);
+    wr(b, E1000_CSBAL, CSB_GPA | E1000_CSBAL_ENABLE);
+    assert_true(rd(b, E1000_CSBAL) & E1000_CSBAL_ENABLE);
+    int doorbell = eventfd(0, EFD_NONBLOCK);
+    assert_true(doorbell >= 0);
+    e1000_csb_attach(&b->dev, doorbell);
+    uint32_t *need_rxkick = csb_field(b, offsetof(struct e1000_csb, host_need_rxkick));
+    uint32_t *guest_rdt = csb_field(b, offsetof(struct e1000_csb, guest_rdt));
+
+    /* awake thread: no arming from the notice */
+    send_frames(p.a, 40, 0);
+    assert_int_equal(e1000_rx_arrived(&b->dev), E1000_RX_NODESC_RETRY_NS);
+    assert_int_equal(*need_rxkick, 0);
+    assert_int_equal(st(b).csb_rx_kick_arms, 0);
+    assert_int_equal(rd(b, E1000_RDH), 15);
+
+    /* the thread sleeps with frames waiting: it arms the flag itself */
+    assert_true(e1000_csb_prepare_sleep(&b->dev));
+    assert_true(*need_rxkick != 0);
+    e1000_csb_wake(&b->dev);
+    *need_rxkick = 0;
+    /* ... the same sleep decided while nothing waited, then frames came */
+    b->dev.csb.sleeping = true;
+    assert_int_equal(e1000_rx_arrived(&b->dev), E1000_RX_NODESC_RETRY_NS);
+    assert_true(*need_rxkick != 0);
+    assert_int_equal(st(b).csb_rx_kick_arms, 1);
+    /* the guest refills, sees the flag, kicks: the doorbell rings */
+    *guest_rdt = 14;
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    if (*need_rxkick)
+        wr(b, E1000_RDT, 14);
+    uint64_t kicks = 0;
+    assert_int_equal(read(doorbell, &kicks, sizeof(kicks)), (ssize_t)sizeof(kicks));
+    assert_int_equal(kicks, 1);
+
+    /* a refill before the re-check: no flag left up, deliver now */
+    e1000_csb_wake(&b->dev);
+    b->dev.csb.sleeping = true;
+    pthread_mutex_lock(&b->dev.lock);
+    *guest_rdt = 13;
+    assert_true(e1000_csb_rx_kick_arm(&b->dev));
+    pthread_mutex_unlock(&b->dev.lock);
+    assert_int_equal(*need_rxkick, 0);
+    assert_int_equal(st(b).csb_rx_kick_arms, 1);
+
+    e1000_csb_attach(&b->dev, -1);
+    close(doorbell);
     pair_close(&p);
 }
 
@@ -216,6 +299,7 @@ int main(void)
         cmocka_unit_test_teardown(test_e1000_to_e1000_through_switch, remove_test_switches),
         cmocka_unit_test_teardown(test_switch_holds_frames_guest_pulls, remove_test_switches),
         cmocka_unit_test_teardown(test_switch_drops_are_missed, remove_test_switches),
+        cmocka_unit_test_teardown(test_csb_waiting_frames_arm_rx_kick, remove_test_switches),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -106,8 +106,10 @@ void ioapic_route(u32 gsi, u8 vector, int trigger, int polarity)
     if (gsi < 24)
         route_vector[gsi] = vector;
 }
+static int sys_waits;
 void sys_wait(u64 seen_irq_seq)
 {
+    sys_waits++;
 }
 
 static struct e1000 nic;
@@ -159,6 +161,19 @@ static void test_probe_options(void **state)
     assert_int_equal(nic.txd_cmd & TXD_IDE, 0);
     assert_int_equal(regs[R_ITR / 4], 0);
     assert_int_equal(probe("pktgen tx txmode=fast", 0x1af4, 0x1100), -1); /* bad option */
+    /* ring=: descriptors per ring, both rings, programmed as RDLEN/TDLEN */
+    assert_int_equal(probe("pktgen tx", 0x1af4, 0x1100), 0);
+    assert_int_equal(nic.ntx, E1000_NTX); /* the default */
+    assert_int_equal(regs[0x2808 / 4], E1000_NRX * 16);
+    assert_int_equal(probe("pktgen tx ring=4096", 0x1af4, 0x1100), 0);
+    assert_int_equal(nic.ntx, 4096);
+    assert_int_equal(nic.nrx, 4096);
+    assert_int_equal(regs[0x2808 / 4], 4096 * 16); /* RDLEN */
+    assert_int_equal(regs[0x3808 / 4], 4096 * 16); /* TDLEN */
+    assert_int_equal(regs[0x2818 / 4], 4095);      /* RDT: all but one buffer */
+    assert_int_equal(probe("pktgen tx ring=1000", 0x1af4, 0x1100), -1); /* not a power of two */
+    assert_int_equal(probe("pktgen tx ring=128", 0x1af4, 0x1100), -1);  /* below the minimum */
+    assert_int_equal(probe("pktgen tx ring=8192", 0x1af4, 0x1100), -1); /* above the maximum */
 }
 
 static void test_csb_fallback_on_qemu(void **state)
@@ -341,6 +356,42 @@ static void test_csb_rx_give_and_wait(void **state)
     assert_int_equal(nic.reg_reads, 1);
 }
 
+/* The CSB sleeps compare the host's index with the value read before the
+ * last look at the ring, not with the guest's own position: the guest reads
+ * and reclaims by DD, which the host writes before it publishes its index at
+ * the end of a pass. With a lagging host index (5) and the guest at 10, an
+ * empty RX ring or a full TX ring must sleep (it used to spin: the stream
+ * guests never slept and took the core their host threads needed). */
+static void test_csb_sleep_with_lagging_host_index(void **state)
+{
+    assert_int_equal(probe("pktgen rx txmode=csb ring=256", 0x8086, 0x1101), 0);
+    struct e1000_csb *c = nic.csb;
+    assert_true(nic.irqs_on);
+    nic.rx_next = 10;
+    c->host_rdh = 5;
+    nic.rx[10].status = 0;
+    assert_true(e1000_rx_sleep_arm(&nic));
+    assert_int_equal(c->guest_need_rxintr, 1);
+    e1000_rx_sleep_end(&nic);
+    nic.rx[10].status = DESC_DD; /* a frame at rx_next: no sleep */
+    assert_false(e1000_rx_sleep_arm(&nic));
+    e1000_rx_sleep_end(&nic);
+    /* TX full at tx_clean 10 (tail 9), nothing completed since host_tdh 5 */
+    for (u32 i = 0; i < nic.ntx; i++)
+        nic.tx[i].status = 0;
+    nic.tx_clean = 10;
+    nic.tx_tail = nic.tx_hw_tail = 9;
+    c->host_tdh = 5;
+    int waits = sys_waits;
+    e1000_tx_wait(&nic);
+    assert_int_equal(sys_waits, waits + 1);
+    assert_int_equal(c->guest_need_txintr, 0); /* awake again after the wait */
+    nic.tx[10].status = DESC_DD;               /* completed: reclaimed, no sleep */
+    e1000_tx_wait(&nic);
+    assert_int_equal(sys_waits, waits + 1);
+    assert_int_equal(nic.tx_clean, 11);
+}
+
 /* Two NICs on one GSI: the second must not steal the first one's route
  * (each vector's stub reads one NIC's ICR), so it runs without interrupts;
  * re-probing the first keeps its route; a NIC on another GSI gets its own. */
@@ -391,6 +442,7 @@ int main(void)
         cmocka_unit_test(test_sc_without_interrupts_is_classic),
         cmocka_unit_test(test_csb_tx_kicks_only_when_host_sleeps),
         cmocka_unit_test(test_csb_rx_give_and_wait),
+        cmocka_unit_test(test_csb_sleep_with_lagging_host_index),
         cmocka_unit_test(test_two_nics_shared_gsi),
         cmocka_unit_test(test_set_promisc),
     };

@@ -140,6 +140,8 @@ static int setup(void **state)
 {
     memset(&fk, 0, sizeof(fk));
     memset(&nic, 0, sizeof(nic));
+    nic.ntx = E1000_NTX; /* the default ring size, as probed without ring= */
+    nic.nrx = E1000_NRX;
     nic.tx = calloc(E1000_NTX, sizeof(struct e1000_tx_desc));
     nic.rx = calloc(E1000_NRX, sizeof(struct e1000_rx_desc));
     txbufs = calloc(E1000_NTX, E1000_BUF);

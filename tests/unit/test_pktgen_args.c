@@ -3,11 +3,13 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
 
 #include "cli/pktgen.h"
+#include "vpio/switch.h"
 
 /* ---- pktgen argument parsing ---- */
 static int parse(struct pktgen_opts *o, char *err, ...)
@@ -61,8 +63,11 @@ static void test_pktgen_args(void **state)
     assert_int_equal(parse(&o, err, "-i", "v:a", "-f", "tx", "-T", "abc", NULL), -1);
     assert_int_equal(parse(&o, err, "-i", "v:a", "-f", "rx", "-W", "0", NULL), -1);
     assert_int_equal(parse(&o, err, "-i", "v:a", "-f", "tx", "-b", "0", NULL), -1);
-    assert_int_equal(parse(&o, err, "-i", "v:a", "-f", "tx", "-b", "1024", NULL), -1);
-    assert_int_equal(parse(&o, err, "-i", "v:a", "-f", "tx", "-l", "9000", "-b", "300", NULL), -1);
+    char ring[16], fifth[16]; /* a full ring's worth of slots; 9000 B frames take 5 slots */
+    snprintf(ring, sizeof ring, "%u", VPIO_SW_RING_SLOTS);
+    snprintf(fifth, sizeof fifth, "%u", VPIO_SW_RING_SLOTS / 5 + 1);
+    assert_int_equal(parse(&o, err, "-i", "v:a", "-f", "tx", "-b", ring, NULL), -1);
+    assert_int_equal(parse(&o, err, "-i", "v:a", "-f", "tx", "-l", "9000", "-b", fifth, NULL), -1);
     assert_int_equal(parse(&o, err, "-i", "v:a", "-f", "tx", "-d", "02:00:00:00:00", NULL), -1);
     assert_int_equal(parse(&o, err, "-i", "v:a", "-f", "tx", "-d", "02:00:00:00:00:100", NULL), -1);
     assert_int_equal(parse(&o, err, "-i", "v:a", "-f", "tx", "-s", "01:00:00:00:00:01", NULL), -1);
