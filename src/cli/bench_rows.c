@@ -13,11 +13,17 @@ const struct bench_row bench_rows[] = {
     {"+csb", BENCH_VPIO, BENCH_SOCKET, BENCH_SWITCH, "csb", true, false, .nic = BENCH_E1000},
     {"ring+switch", BENCH_VPIO, BENCH_RING, BENCH_SWITCH, "sc", true, false, .nic = BENCH_E1000},
     {"ring+csb", BENCH_VPIO, BENCH_RING, BENCH_SWITCH, "csb", true, false, .nic = BENCH_E1000},
-    /* Beyond the paper's chain: with 512 frames per ring sync a TDT write
+    /* Beyond the paper's chain: with ring/2 frames per ring sync a TDT write
      * is cheap, and NAPI already keeps a polling guest free of interrupts;
      * send combining (which needs TX interrupts) and moderation only add
      * waiting. The classic driver, no moderation. */
     {"ring+switch-classic", BENCH_VPIO, BENCH_RING, BENCH_SWITCH, "classic", false, false,
+     .nic = BENCH_E1000},
+    /* The CSB without interrupt moderation: the CSB already asks for an
+     * interrupt only when the guest is about to sleep, so moderation can
+     * only delay that wake-up (docs/results.md, issue 15). */
+    {"+csb-nomod", BENCH_VPIO, BENCH_SOCKET, BENCH_SWITCH, "csb", false, false, .nic = BENCH_E1000},
+    {"ring+csb-nomod", BENCH_VPIO, BENCH_RING, BENCH_SWITCH, "csb", false, false,
      .nic = BENCH_E1000},
     {"qemu", BENCH_QEMU, BENCH_SOCKET, BENCH_TAP, "classic", false, false, .nic = BENCH_E1000},
     {"qemu+moderation", BENCH_QEMU, BENCH_SOCKET, BENCH_TAP, "classic", true, false,

@@ -94,7 +94,7 @@ tp_start tp_rx rxonly
 n=20000
 if tp_ready tp_rx; then
     sleep 1
-    # 40 bursts of 500 (a ring holds 1023): most arrive even when the
+    # 40 bursts of 500 (a switch ring holds 4095): most arrive even when the
     # port's thread was asleep; whatever the switch drops is counted
     for _ in $(seq 40); do
         "$VPIO" pktgen -i "$sw:tx" -f tx -n 500 -b 32 -q >>"$tmp/ptx.out" 2>&1

@@ -14,7 +14,7 @@
 #   vpio-chain-ping       `ping` on switch 1 <-> `echo` on switch 2 through
 #                         fwd (ARP and ICMP both ways): 5 of 5 replies, fwd
 #                         counts frames in both directions, drops == 0
-# N (COUNT=, default 1000) fits every ring on the way (switch 1023, guest RX
+# N (COUNT=, default 1000) fits every ring on the way (switch 4095, guest RX
 # 1024; fwd holds frames in its RX ring while its TX ring is full), so no
 # frame may be lost however the three VMs share the CPUs. KVM missing or
 # unusable: every check is a SKIP.

@@ -20,7 +20,7 @@
 #                              guest has no free descriptor), and the guest's
 #                              NIC counts the ones the switch dropped as
 #                              missed (MPC == host drops)
-# N (COUNT=, default 1000) fits one switch ring (1023), so the strict checks
+# N (COUNT=, default 1000) fits one switch ring (4095), so the strict checks
 # do not depend on when the receiving side gets a CPU. KVM missing or
 # unusable: every check is a SKIP.
 set -u

@@ -27,14 +27,14 @@
 #                                and reported; at this modest rate it must be
 #                                0, in order
 # Counts. pktgen sends one unpaced burst of COUNT (default 1000) frames: that
-# fits one switch ring (1023 slots), so all of it must arrive even if the
-# receiving VM gets no CPU until the burst is over. A larger burst depends on
-# the scheduler on a 2-core machine: with txmode=csb the sender's vCPU and
-# its CSB thread keep both cores busy for the ~2 ms of a 2000-frame burst,
-# the receiver does not run, and exactly 1023 frames arrive (the switch drops
-# the rest, as it must when a ring is full). The UDP stream (COUNT_UDP,
-# default 2500, at RATE_UDP=1000/s) wraps every ring (switch 1023, guest RX
-# 1024) and leaves the receiver a second of slack.
+# fits one switch ring (4095 slots), so all of it must arrive even if the
+# receiving VM gets no CPU until the burst is over. A burst larger than the
+# ring depends on the scheduler on a 2-core machine: with txmode=csb the
+# sender's vCPU and its CSB thread can keep both cores busy for the whole
+# burst, the receiver does not run, and exactly a ring's worth arrives (the
+# switch drops the rest, as it must when a ring is full). The UDP stream
+# (COUNT_UDP, default 5000, at RATE_UDP=2000/s) wraps every ring (switch
+# 4095, guest RX 1024) and leaves the receiver a second of slack.
 # KVM missing or unusable: every check is a SKIP.
 set -u
 . "$(dirname "$0")/lib/lib.sh"
@@ -43,7 +43,7 @@ checks=(vpio-switch-pktgen-classic vpio-switch-pktgen-sc vpio-switch-pktgen-csb
         vpio-switch-ping vpio-switch-rr-classic vpio-switch-rr-csb vpio-switch-udp)
 vm_setup "${checks[@]}"
 n=${COUNT:-1000}
-udp_n=${COUNT_UDP:-2500}
+udp_n=${COUNT_UDP:-5000}
 sw_new sw vsw
 
 rx_mac=52:54:00:19:00:02
@@ -125,7 +125,7 @@ rr csb
 
 # --- UDP stream -----------------------------------------------------------
 t0=$SECONDS
-rate=${RATE_UDP:-1000}
+rate=${RATE_UDP:-2000}
 pair udp "udp-recv ip=$ip_b port=9000 count=$udp_n timeout=25 idle=3000" "udp-recv: ready" \
     "udp-send ip=$ip_a peer=$ip_b port=9000 len=18 count=$udp_n rate=$rate"
 udp_verdict vpio-switch-udp udp-a udp-b "$udp_n" "$rate"
