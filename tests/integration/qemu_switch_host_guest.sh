@@ -200,7 +200,7 @@ h2f2h() {
     fi
 }
 
-# A burst that fits the switch ring (1024) and the guest's RX ring: exact.
+# A burst that fits the switch ring (4095) and the guest's RX ring: exact.
 h2g "" "$n" 1
 g2h "" "$n" 1
 # A burst four times larger: losses only where counted.
