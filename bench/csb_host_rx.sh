@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The CSB where it was designed to pay off (issue 15): one VM sending
-# 60-byte frames (guest `pktgen tx`, ring API, 512 frames per sync) through
+# 60-byte frames (guest `pktgen tx`, ring API, half a ring per sync) through
 # the switch to a host `vpio pktgen -f rx`, with the VM's CSB thread on the
 # other core, next to the same VM without the CSB (classic driver: one TDT
 # write per sync). Placement: the VM's vCPU and its other threads on CPU 0;
@@ -12,6 +12,7 @@
 # frame the guest took.
 #   bench/csb_host_rx.sh [SECONDS [REPS]]     (default 3 s, 3 runs)
 #   BUILD=dir   use dir/vpio and dir/guest.elf (default build)
+#   RING=N      the guest's e1000 ring (ring=, default 4096; N/2 frames per sync)
 set -u
 BUILD=${BUILD:-build}
 cd "$(dirname "$0")/.."
@@ -19,6 +20,7 @@ VPIO=$BUILD/vpio
 GUEST=$BUILD/guest.elf
 T=${1:-3}
 REPS=${2:-3}
+RING=${RING:-4096}
 SW=csbh$$
 MAC=52:54:00:31:00:02
 tmp=$(mktemp -d /tmp/vpio-csbhost.XXXXXX)
@@ -56,7 +58,7 @@ run() { # MODE -> "tx_pps rx_pps exits_per_frame irqs_per_frame"
     local rx=$!
     pids+=("$rx")
     "$VPIO" vm --cpus 0-1 --kernel "$GUEST" --timeout $((T + 30)) --stats --nic "$SW:vm,mac=$MAC" \
-        --cmdline "pktgen tx len=60 duration=$T batch=512 dst=ff:ff:ff:ff:ff:ff txmode=$1" \
+        --cmdline "pktgen tx len=60 duration=$T batch=$((RING / 2)) ring=$RING dst=ff:ff:ff:ff:ff:ff txmode=$1" \
         >"$tmp/vm.log" 2>&1 &
     local vm=$!
     pids+=("$vm")
