@@ -418,7 +418,8 @@ u32 e1000_tx_reclaim(struct e1000 *nic)
     nic->tx_clean = clean;
     if (nic->tx_tail != nic->tx_hw_tail)
         tx_hand_over(nic, false);           /* sc: the interrupt may have come */
-    return (nic->tx_tail + nic->ntx - nic->tx_clean) % nic->ntx;
+    u32 head = nic->tx_clean, tail = nic->tx_tail; /* in flight, without a division */
+    return tail >= head ? tail - head : tail + nic->ntx - head;
 }
 
 int e1000_tx(struct e1000 *nic, const void *frame, u32 len)
@@ -470,7 +471,7 @@ void e1000_rx_advance(struct e1000 *nic)
         nic->rx_bytes += d->length;
     }
     d->status = 0;
-    nic->rx_next = (nic->rx_next + 1) % nic->nrx;
+    nic->rx_next = RING_NEXT(nic->rx_next, nic->nrx);
     nic->rx_pending++;
 }
 

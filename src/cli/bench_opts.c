@@ -201,7 +201,7 @@ int bench_parse_opts(int argc, char **argv, struct bench_opts *o, char *err, siz
         snprintf(err, errlen, "--poll needs --latency (the stream apps always poll while busy)");
         return -1;
     }
-    if (o->ring & (o->ring - 1)) {
+    if (!bench_guest_ring_ok(o->ring)) { /* the range was checked above: what is left */
         snprintf(err, errlen, "--ring %llu: not a power of two", (unsigned long long)o->ring);
         return -1;
     }

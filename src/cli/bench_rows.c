@@ -75,9 +75,14 @@ const size_t bench_row_count = sizeof(bench_rows) / sizeof(bench_rows[0]);
 static unsigned guest_ring = BENCH_GUEST_RING_DEFAULT;
 #define BENCH_VIRTIO_RING_BATCH 512
 
+bool bench_guest_ring_ok(uint64_t ring)
+{
+    return ring >= BENCH_GUEST_RING_MIN && ring <= BENCH_GUEST_RING_MAX && !(ring & (ring - 1));
+}
+
 int bench_set_guest_ring(unsigned ring)
 {
-    if (ring < BENCH_GUEST_RING_MIN || ring > BENCH_GUEST_RING_MAX || (ring & (ring - 1)))
+    if (!bench_guest_ring_ok(ring))
         return -1;
     guest_ring = ring;
     return 0;

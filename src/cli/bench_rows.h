@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 enum bench_platform { BENCH_VPIO, BENCH_QEMU };
 enum bench_api { BENCH_SOCKET, BENCH_RING };
@@ -49,6 +50,7 @@ extern const size_t bench_row_count;
 #define BENCH_GUEST_RING_DEFAULT 4096
 #define BENCH_GUEST_RING_MIN 256
 #define BENCH_GUEST_RING_MAX 4096
+bool bench_guest_ring_ok(uint64_t ring);
 int bench_set_guest_ring(unsigned ring);
 unsigned bench_guest_ring(void);
 
